@@ -26,3 +26,9 @@ func serverURL(t testing.TB, name, example string) string {
 func mysqlURL(t testing.TB) string {
 	return serverURL(t, "DECNET_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
 }
+
+// postgresURL is the PostgreSQL server of the tests; each test creates and
+// drops its own scratch databases on it.
+func postgresURL(t testing.TB) string {
+	return serverURL(t, "DECNET_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+}

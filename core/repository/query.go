@@ -3,6 +3,7 @@ package repository
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -137,6 +138,18 @@ func (s AttackerSort) Validate() (AttackerSort, error) {
 	return "", invalidf("sort", "%q is not one of recent, active, traversals", string(s))
 }
 
+// validText checks that v is text every backend stores unchanged: valid
+// UTF-8 without NUL characters (PostgreSQL cannot store NUL in text).
+func validText(field, v string) error {
+	if !utf8.ValidString(v) {
+		return invalidf(field, "is not valid UTF-8")
+	}
+	if strings.IndexByte(v, 0) >= 0 {
+		return invalidf(field, "contains a NUL character")
+	}
+	return nil
+}
+
 func checkShort(field, v string, required bool) error {
 	if required && v == "" {
 		return invalidf(field, "is empty")
@@ -144,20 +157,14 @@ func checkShort(field, v string, required bool) error {
 	if n := utf8.RuneCountInString(v); n > MaxShortLen {
 		return tooLarge(field, n, MaxShortLen, "characters")
 	}
-	if !utf8.ValidString(v) {
-		return invalidf(field, "is not valid UTF-8")
-	}
-	return nil
+	return validText(field, v)
 }
 
 func checkText(field, v string, limit int) error {
 	if len(v) > limit {
 		return tooLarge(field, len(v), limit, "bytes")
 	}
-	if !utf8.ValidString(v) {
-		return invalidf(field, "is not valid UTF-8")
-	}
-	return nil
+	return validText(field, v)
 }
 
 func checkJSON(field string, v json.RawMessage, required bool) error {
@@ -198,8 +205,8 @@ func firstErr(errs ...error) error {
 // Validate checks a log before it is stored.
 func (l Log) Validate() error {
 	for k, v := range l.Fields {
-		if !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return invalidf("log.fields", "%q is not valid UTF-8", k)
+		if err := checkUTF8("log.fields", k, v); err != nil {
+			return err
 		}
 	}
 	return firstErr(
@@ -265,8 +272,8 @@ func checkRole(r Role) error {
 // checkUTF8 checks that every string is valid UTF-8.
 func checkUTF8(field string, strs ...string) error {
 	for _, v := range strs {
-		if !utf8.ValidString(v) {
-			return invalidf(field, "%q is not valid UTF-8", v)
+		if err := validText(field, v); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -221,7 +221,8 @@ type Maintainer interface {
 //     of this package, and stores every value of the size limits
 //     (MaxShortLen, MaxTextLen, MaxLargeLen) unchanged;
 //  3. stores and returns times in UTC with at least millisecond precision,
-//     and text as UTF-8;
+//     and text as UTF-8 (text with invalid UTF-8 or a NUL character is
+//     ErrInvalid: not every backend can store it);
 //  4. honours ctx on every method that takes one;
 //  5. is safe for concurrent use by many goroutines;
 //  6. returns ErrClosed from every method after Close, and never returns a
