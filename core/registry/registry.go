@@ -95,8 +95,19 @@ func driverFor(cfg config.Config) (string, Driver, error) {
 	if d, ok := Lookup(name); ok {
 		return name, d, nil
 	}
-	return name, nil, fmt.Errorf("registry: %w %q (forgotten import?); registered: %s",
-		repository.ErrUnknownDriver, name, strings.Join(Drivers(), ", "))
+	d, found, err := findPlugin(cfg, name)
+	if err != nil {
+		return name, nil, err
+	}
+	if found {
+		return name, d, nil
+	}
+	dirs := "none (set " + config.VarPluginDir + ")"
+	if len(cfg.PluginDirs) > 0 {
+		dirs = strings.Join(cfg.PluginDirs, ", ")
+	}
+	return name, nil, fmt.Errorf("registry: %w %q (forgotten import?); registered: %s; plugin directories searched for %s: %s",
+		repository.ErrUnknownDriver, name, strings.Join(Drivers(), ", "), PluginPrefix+name, dirs)
 }
 
 // Open opens a repository of the configured type (DECNET_DB_TYPE; sqlite
