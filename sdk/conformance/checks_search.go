@@ -13,6 +13,7 @@ import (
 func init() {
 	register(
 		Check{Name: "search_column_exact", Run: checkSearchColumnExact},
+		Check{Name: "search_exact_is_case_sensitive", Run: checkSearchExactCaseSensitive},
 		Check{Name: "search_json_field", Run: checkSearchJSONField},
 		Check{Name: "search_json_two_fields", Run: checkSearchJSONTwoFields},
 		Check{Name: "search_bare_words", Run: checkSearchBareWords},
@@ -123,6 +124,28 @@ func checkSearchColumnExact(t T, h *Harness) {
 		{"attacker_ip:10.0.0.1", []string{"web01"}},
 		{"attacker_ip:10.0.0.10", []string{"web010"}},
 		{"attacker:10.0.0", nil},
+	} {
+		expectSearch(t, r, fx, c.search, c.want...)
+	}
+}
+
+// checkSearchExactCaseSensitive: exact terms compare exactly on every
+// backend (a case-insensitive collation must not leak through), while bare
+// words fold ASCII case.
+func checkSearchExactCaseSensitive(t T, h *Harness) {
+	r := h.Repo(t)
+	fx := addSearchFixture(t, r)
+	for _, c := range []struct {
+		search string
+		want   []string
+	}{
+		{"decky:WEB-01", nil},
+		{"service:SSH", nil},
+		{"attacker:10.0.0.1", []string{"web01"}},
+		{"user:ROOT", nil},
+		{"user:root", []string{"web01"}},
+		{"FAILED", []string{"web01"}},
+		{"failed", []string{"web01"}},
 	} {
 		expectSearch(t, r, fx, c.search, c.want...)
 	}
