@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -154,17 +155,21 @@ type Options struct {
 	// os.Environ. Tests inject their own.
 	Environ func() []string
 	// File is the config file to read; empty means DECNET_DB_CONFIG from
-	// the environment, and no file when that is empty too.
+	// Overrides, then from the environment, and no file when that is empty
+	// too.
 	File string
 	// Overrides win over every other layer, keyed by variable name
-	// (DECNET_DB_URL) or key (db_url). Empty strings are ignored, so that
-	// an unset flag does not hide the environment.
+	// (DECNET_DB_URL) or key (db_url), in any case. Empty strings are
+	// ignored, so that an unset flag does not hide the environment.
 	Overrides map[string]string
 }
 
 // Load reads the configuration: defaults < config file < DECNET_*
-// environment < overrides. An error wraps ErrConfig and names the variable;
-// it never contains a password.
+// environment < overrides. A variable that is set but empty (blank, except
+// for the passwords) counts as unset in every layer, so that
+// DECNET_DB_PATH= does not replace decnet.db by "". An error wraps ErrConfig
+// and names the variable; it never contains a password. Several bad values
+// are reported together.
 func Load(opts Options) (Config, error) {
 	environ := opts.Environ
 	if environ == nil {
@@ -175,6 +180,27 @@ func Load(opts Options) (Config, error) {
 		return Config{}, fmt.Errorf("config: defaults: %w", err)
 	}
 
+	over := map[string]any{}
+	var errs []error
+	for _, k := range sortedKeys(opts.Overrides) {
+		v := opts.Overrides[k]
+		key := strings.ToLower(k)
+		if strings.HasPrefix(key, "decnet_") {
+			key = keyOf(strings.ToUpper(k))
+		}
+		if !known(key) {
+			errs = append(errs, fmt.Errorf("config: unknown override %q: %w", k, ErrConfig))
+			continue
+		}
+		if unset(key, v) {
+			continue
+		}
+		over[key] = v
+	}
+	if len(errs) > 0 {
+		return Config{}, errors.Join(errs...)
+	}
+
 	envMap := map[string]string{}
 	for _, kv := range environ() {
 		if k, v, ok := strings.Cut(kv, "="); ok {
@@ -183,46 +209,33 @@ func Load(opts Options) (Config, error) {
 	}
 	path := opts.File
 	if path == "" {
-		path = envMap[VarConfig]
+		path, _ = over[keyOf(VarConfig)].(string)
 	}
+	if path == "" {
+		path = strings.TrimSpace(envMap[VarConfig])
+	}
+	delete(over, keyOf(VarConfig))
 	if path != "" {
 		if err := loadFile(ko, path); err != nil {
 			return Config{}, err
 		}
 	}
 
-	known := map[string]bool{}
-	for _, v := range Variables() {
-		known[v] = true
-	}
 	err := ko.Load(env.Provider(".", env.Opt{
 		Prefix:      "DECNET_",
 		EnvironFunc: environ,
 		TransformFunc: func(k, v string) (string, any) {
-			if !known[k] || k == VarConfig {
+			key := keyOf(k)
+			if !strings.HasPrefix(k, "DECNET_") || k == VarConfig || !known(key) || unset(key, v) {
 				return "", nil
 			}
-			return keyOf(k), v
+			return key, v
 		},
 	}), nil)
 	if err != nil {
 		return Config{}, fmt.Errorf("config: environment: %w", err)
 	}
 
-	over := map[string]any{}
-	for k, v := range opts.Overrides {
-		if v == "" {
-			continue
-		}
-		key := strings.ToLower(k)
-		if strings.HasPrefix(k, "DECNET_") {
-			key = keyOf(k)
-		}
-		if !known[varOf(key)] {
-			return Config{}, fmt.Errorf("config: unknown override %q: %w", k, ErrConfig)
-		}
-		over[key] = v
-	}
 	if err := ko.Load(confmap.Provider(over, "."), nil); err != nil {
 		return Config{}, fmt.Errorf("config: overrides: %w", err)
 	}
@@ -235,6 +248,9 @@ func Load(opts Options) (Config, error) {
 	return cfg, nil
 }
 
+// loadFile merges the config file at path into ko. Every unknown key is
+// reported; a list is accepted for db_plugin_dir only; empty values count
+// as unset.
 func loadFile(ko *koanf.Koanf, path string) error {
 	var parser koanf.Parser
 	switch strings.ToLower(filepath.Ext(path)) {
@@ -245,24 +261,72 @@ func loadFile(ko *koanf.Koanf, path string) error {
 	default:
 		return fmt.Errorf("config: %s %q: the extension must be .toml, .yaml or .yml: %w", VarConfig, path, ErrConfig)
 	}
-	if err := ko.Load(file.Provider(path), parser); err != nil {
+	fk := koanf.New(".")
+	if err := fk.Load(file.Provider(path), parser); err != nil {
 		return fmt.Errorf("config: %s %q: %w: %w", VarConfig, path, ErrConfig, err)
 	}
-	for _, k := range ko.Keys() {
-		if !knownKey(k) {
-			return fmt.Errorf("config: %s %q: unknown key %q (keys are the variable names without DECNET_, lower case): %w", VarConfig, path, k, ErrConfig)
+	var errs []error
+	vals := map[string]any{}
+	for _, k := range fk.Keys() {
+		if !known(k) || k == keyOf(VarConfig) {
+			errs = append(errs, fmt.Errorf("config: %s %q: unknown key %q (keys are the variable names without DECNET_, lower case): %w", VarConfig, path, k, ErrConfig))
+			continue
 		}
+		v := fk.Get(k)
+		if list, ok := v.([]any); ok {
+			if k != keyOf(VarPluginDir) {
+				errs = append(errs, fmt.Errorf("config: %s %q: %s: a list is not allowed here: %w", VarConfig, path, varOf(k), ErrConfig))
+				continue
+			}
+			parts := make([]string, 0, len(list))
+			for _, d := range list {
+				parts = append(parts, fmt.Sprint(d))
+			}
+			v = strings.Join(parts, ":")
+		}
+		if v == nil {
+			continue
+		}
+		if s, ok := v.(string); ok && unset(k, s) {
+			continue
+		}
+		vals[k] = v
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if err := ko.Load(confmap.Provider(vals, "."), nil); err != nil {
+		return fmt.Errorf("config: %s %q: %w", VarConfig, path, err)
 	}
 	return nil
 }
 
-func knownKey(k string) bool {
+// known reports whether key is the key of one of Variables.
+func known(key string) bool {
 	for _, v := range Variables() {
-		if keyOf(v) == k && v != VarConfig {
+		if keyOf(v) == key {
 			return true
 		}
 	}
 	return false
+}
+
+// unset reports whether v, the value of key, counts as not set: empty for a
+// password (spaces are a password's own), blank for anything else.
+func unset(key, v string) bool {
+	if key == keyOf(VarPassword) || key == keyOf(VarAdminPassword) {
+		return v == ""
+	}
+	return strings.TrimSpace(v) == ""
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func defaultMap() map[string]any {
@@ -320,38 +384,37 @@ func fromKoanf(ko *koanf.Koanf) (Config, error) {
 		return &b
 	}
 
+	// In documentation order, so that errors are too.
 	cfg := Config{
 		Type:          strings.ToLower(str(VarType)),
 		Path:          str(VarPath),
 		URL:           str(VarURL),
 		Host:          str(VarHost),
+		Port:          integer(VarPort, 1, 65535),
 		Name:          str(VarName),
 		User:          str(VarUser),
-		AdminUser:     str(VarAdminUser),
-		PluginSHA256:  strings.ToLower(str(VarPluginSHA256)),
-		PoolPrePing:   boolean(VarPoolPrePing),
+		Password:      rawStr(ko, VarPassword),
 		PoolSize:      integer(VarPoolSize, 0, 100000),
 		MaxOverflow:   integer(VarMaxOverflow, 0, 100000),
 		PoolRecycle:   time.Duration(integer(VarPoolRecycle, 0, 1<<31-1)) * time.Second,
-		Port:          integer(VarPort, 1, 65535),
-		Password:      rawStr(ko, VarPassword),
+		PoolPrePing:   boolean(VarPoolPrePing),
+		AdminUser:     str(VarAdminUser),
 		AdminPassword: rawStr(ko, VarAdminPassword),
+	}
+	for _, d := range strings.Split(str(VarPluginDir), ":") {
+		if d = strings.TrimSpace(d); d != "" {
+			cfg.PluginDirs = append(cfg.PluginDirs, d)
+		}
+	}
+	cfg.PluginSHA256 = strings.ToLower(str(VarPluginSHA256))
+	if cfg.PluginSHA256 != "" && !isSHA256Hex(cfg.PluginSHA256) {
+		errs = append(errs, fmt.Errorf("config: %s: not 64 hexadecimal digits: %w", VarPluginSHA256, ErrConfig))
 	}
 	if t := boolean(VarTracing); t != nil {
 		cfg.Tracing = *t
 	}
-	if dirs := str(VarPluginDir); dirs != "" {
-		for _, d := range filepath.SplitList(dirs) {
-			if d != "" {
-				cfg.PluginDirs = append(cfg.PluginDirs, d)
-			}
-		}
-	}
 	if cfg.Type == "" {
 		cfg.Type = DefaultType
-	}
-	if cfg.PluginSHA256 != "" && !isSHA256Hex(cfg.PluginSHA256) {
-		errs = append(errs, fmt.Errorf("config: %s: not 64 hexadecimal digits: %w", VarPluginSHA256, ErrConfig))
 	}
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
@@ -427,7 +490,7 @@ func (c Config) Fields() [][2]string {
 		{VarPoolPrePing, prePing},
 		{VarAdminUser, c.AdminUser},
 		{VarAdminPassword, mask(c.AdminPassword)},
-		{VarPluginDir, strings.Join(c.PluginDirs, string(filepath.ListSeparator))},
+		{VarPluginDir, strings.Join(c.PluginDirs, ":")},
 		{VarPluginSHA256, c.PluginSHA256},
 		{VarTracing, strconv.FormatBool(c.Tracing)},
 		{VarConfig, c.File},
@@ -441,42 +504,43 @@ func mask(s string) string {
 	return "***"
 }
 
-// Redact replaces every password of c (as given and percent-encoded) in s
-// with ***. Code that puts a URL, a DSN or a driver's message into an error
-// passes it through Redact.
+// Redact replaces every password of c in s with ***: DECNET_DB_PASSWORD,
+// DECNET_ADMIN_PASSWORD and the password of URL (user info or a password
+// query parameter), each as given, as written in URL, and percent-encoded
+// (query, path and user info forms). Code that puts a URL, a DSN or a
+// driver's message into an error passes it through Redact.
 func (c Config) Redact(s string) string {
 	for _, p := range c.secrets() {
-		if p != "" {
-			s = strings.ReplaceAll(s, p, "***")
-		}
+		s = strings.ReplaceAll(s, p, "***")
 	}
 	return s
 }
 
+// secrets returns the forms of every password, longest first so that an
+// encoded form is not half-replaced, without duplicates or empty strings.
 func (c Config) secrets() []string {
-	out := []string{}
-	for _, p := range []string{c.Password, c.AdminPassword, urlPassword(c.URL)} {
-		if p == "" {
-			continue
-		}
-		out = append(out, p, url.QueryEscape(p), url.PathEscape(p), (&url.URL{User: url.UserPassword("u", p)}).User.String()[2:])
+	var plain []string
+	admin := c.AdminPassword
+	if admin == DefaultAdminPassword {
+		// DECNET's default is public; masking it would turn every "admin"
+		// in a message into ***.
+		admin = ""
 	}
-	// Longest first, so that an encoded form is not half-replaced.
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if len(out[j]) > len(out[i]) {
-				out[i], out[j] = out[j], out[i]
+	for _, p := range append([]string{c.Password, admin}, urlSecrets(c.URL)...) {
+		if p != "" {
+			plain = append(plain, p)
+		}
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range plain {
+		for _, f := range []string{p, url.QueryEscape(p), url.PathEscape(p), url.UserPassword("", p).String()[1:]} {
+			if f != "" && !seen[f] {
+				seen[f] = true
+				out = append(out, f)
 			}
 		}
 	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
 	return out
-}
-
-func urlPassword(raw string) string {
-	u, err := ParseURL(raw)
-	if err != nil || u.User == nil {
-		return ""
-	}
-	p, _ := u.User.Password()
-	return p
 }
