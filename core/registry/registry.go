@@ -14,6 +14,7 @@ import (
 
 	"github.com/decnet/decnet-db/core/config"
 	"github.com/decnet/decnet-db/core/repository"
+	"github.com/decnet/decnet-db/core/telemetry"
 )
 
 // Driver opens repositories of one backend. Open returns a repository that
@@ -112,17 +113,29 @@ func driverFor(cfg config.Config) (string, Driver, error) {
 
 // Open opens a repository of the configured type (DECNET_DB_TYPE; sqlite
 // when unset). It is not initialized yet. Errors never contain a password.
+//
+// The repository is wrapped with telemetry (telemetry.Wrap): a span and
+// metrics per call, which cost next to nothing unless telemetry is on.
+// When cfg.Tracing (DECNET_DEVELOPER_TRACING) is true, Open first turns it
+// on for the process (telemetry.Enable, once; an error there fails Open).
+// Telemetry then stays on for the life of the process; the repository's
+// Close flushes what it recorded to the exporters.
 func Open(ctx context.Context, cfg config.Config) (repository.Repository, error) {
 	name, d, err := driverFor(cfg)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Type = name
+	if cfg.Tracing {
+		if _, err := telemetry.Enable(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("registry: %w", err)
+		}
+	}
 	repo, err := d.Open(ctx, cfg)
 	if err != nil {
 		return nil, Redact(cfg, err)
 	}
-	return repo, nil
+	return telemetry.Wrap(repo, name), nil
 }
 
 // Scratch creates throwaway storage for the configured type; see Scratcher.
@@ -163,4 +176,3 @@ type redacted struct {
 
 func (e *redacted) Error() string { return e.msg }
 func (e *redacted) Unwrap() error { return e.err }
-
