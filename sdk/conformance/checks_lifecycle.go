@@ -176,12 +176,15 @@ func checkLifecycleConcurrentAddLog(t T, h *Harness) {
 		mu   sync.Mutex
 		ids  []int64
 		errs []error
+		sent = map[int64]string{} // id -> the raw line of the call that got it
 	)
 	for w := range workers {
 		wg.Go(func() {
 			mine := make([]int64, 0, each)
+			lines := make([]string, 0, each)
 			for i := range each {
-				id, err := r.AddLog(t.Context(), sampleLog(w*each+i))
+				l := sampleLog(w*each + i)
+				id, err := r.AddLog(t.Context(), l)
 				if err != nil {
 					mu.Lock()
 					errs = append(errs, fmt.Errorf("worker %d, log %d: %w", w, i, err))
@@ -189,9 +192,13 @@ func checkLifecycleConcurrentAddLog(t T, h *Harness) {
 					return
 				}
 				mine = append(mine, id)
+				lines = append(lines, l.RawLine)
 			}
 			mu.Lock()
 			ids = append(ids, mine...)
+			for i, id := range mine {
+				sent[id] = lines[i]
+			}
 			mu.Unlock()
 		})
 	}
@@ -209,6 +216,26 @@ func checkLifecycleConcurrentAddLog(t T, h *Harness) {
 	expectUnique(t, "concurrent AddLog ids", ids)
 	if n := countLogs(t, r, repository.LogFilter{}); n != workers*each {
 		t.Errorf("CountLogs after concurrent AddLog: %d, want %d", n, workers*each)
+	}
+	// Concurrent calls may share a commit; each must still get the id of
+	// its own row.
+	wrong := 0
+	for after := int64(0); ; {
+		page := got(r.LogsAfterID(t.Context(), after, repository.MaxLimit, repository.LogFilter{})).must(t, "LogsAfterID")
+		if len(page) == 0 {
+			break
+		}
+		for _, l := range page {
+			if line, ok := sent[l.ID]; ok && line != l.RawLine {
+				if wrong++; wrong <= 3 {
+					t.Errorf("AddLog returned id %d for %q, but row %d is %q", l.ID, line, l.ID, l.RawLine)
+				}
+			}
+		}
+		after = page[len(page)-1].ID
+	}
+	if wrong > 3 {
+		t.Errorf("... %d ids in all belong to another call's row", wrong)
 	}
 	if len(ids) > 0 {
 		s := sortedIDs(ids)
