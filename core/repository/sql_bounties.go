@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 
 	"github.com/huandu/go-sqlbuilder"
 )
@@ -26,6 +27,9 @@ func CanonicalJSON(v json.RawMessage) (json.RawMessage, error) {
 	var x any
 	if err := dec.Decode(&x); err != nil {
 		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the JSON value")
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
