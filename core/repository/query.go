@@ -154,8 +154,10 @@ func checkShort(field, v string, required bool) error {
 	if required && v == "" {
 		return invalidf(field, "is empty")
 	}
-	if n := utf8.RuneCountInString(v); n > MaxShortLen {
-		return tooLarge(field, n, MaxShortLen, "characters")
+	if len(v) > MaxShortLen { // fewer bytes cannot be more characters
+		if n := utf8.RuneCountInString(v); n > MaxShortLen {
+			return tooLarge(field, n, MaxShortLen, "characters")
+		}
 	}
 	return validText(field, v)
 }

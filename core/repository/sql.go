@@ -276,22 +276,57 @@ type execer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// insertRows inserts rows (each len(cols) values) in chunks that fit the
-// dialect's parameter limit, with suffix appended to every statement.
-func (r *SQLRepository) insertRows(ctx context.Context, ex execer, table string, cols []string, rows [][]any, suffix string) error {
-	per := max(1, min(r.d.MaxParams()/len(cols), 1000))
-	for start := 0; start < len(rows); start += per {
-		chunk := rows[start:min(start+per, len(rows))]
-		q := r.insertSQL(table, cols, len(chunk), suffix, false)
-		args := make([]any, 0, len(chunk)*len(cols))
-		for _, row := range chunk {
-			args = append(args, row...)
+// rowFunc appends the values of row i to dst.
+type rowFunc func(dst []any, i int) ([]any, error)
+
+// chunkSize is how many rows of cols one INSERT holds.
+func (r *SQLRepository) chunkSize(cols []string) int {
+	return max(1, min(r.d.MaxParams()/len(cols), 1000))
+}
+
+// chunkStmt returns the INSERT of a full chunk of rows into table's cols,
+// prepared once on the write pool. Call it before the transaction begins:
+// SQLite's write pool has one connection, which the transaction holds.
+func (r *SQLRepository) chunkStmt(ctx context.Context, table string, cols []string) (*sql.Stmt, error) {
+	return r.stmt(ctx, r.insertSQL(table, cols, r.chunkSize(cols), "", false))
+}
+
+// insertRows inserts n rows into table's cols inside tx, in multi-row
+// statements that fit the dialect's parameter limit; full is chunkStmt's
+// statement for the same table and columns. Values are built one chunk at
+// a time.
+func (r *SQLRepository) insertRows(ctx context.Context, tx *sql.Tx, full *sql.Stmt, table string, cols []string, n int, row rowFunc) error {
+	per := r.chunkSize(cols)
+	args := make([]any, 0, min(n, per)*len(cols))
+	var inTx *sql.Stmt
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
+		args = args[:0]
+		for i := start; i < end; i++ {
+			var err error
+			if args, err = row(args, i); err != nil {
+				return err
+			}
 		}
-		if _, err := ex.ExecContext(ctx, q, args...); err != nil {
+		var err error
+		if end-start == per {
+			if inTx == nil {
+				inTx = tx.StmtContext(ctx, full)
+			}
+			_, err = inTx.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, r.insertSQL(table, cols, end-start, "", false), args...)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// rowsOf adapts rows built in advance to a rowFunc.
+func rowsOf(rows [][]any) rowFunc {
+	return func(dst []any, i int) ([]any, error) { return append(dst, rows[i]...), nil }
 }
 
 // inTx runs fn in a transaction on the write pool, committing when it

@@ -53,8 +53,8 @@ func (r *SQLRepository) importRows(b Batch) (map[string][][]any, error) {
 		if l.ID <= 0 {
 			return nil, invalidf(fmt.Sprintf("log %d: log.id", i), "%d is not positive", l.ID)
 		}
-		vals, err := r.logArgs(l)
-		if err := add(TableLogs, append([]any{l.ID}, vals...), err, "log", i); err != nil {
+		vals, err := r.logArgs([]any{l.ID}, l)
+		if err := add(TableLogs, vals, err, "log", i); err != nil {
 			return nil, err
 		}
 	}
@@ -136,12 +136,20 @@ func (r *SQLRepository) Import(ctx context.Context, b Batch) error {
 	if err != nil {
 		return r.fail(ctx, op, err)
 	}
+	full := map[string]*sql.Stmt{}
+	for _, t := range Schema {
+		if len(rows[t.Name]) > 0 {
+			if full[t.Name], err = r.chunkStmt(ctx, t.Name, t.columnNames()); err != nil {
+				return r.fail(ctx, op, err)
+			}
+		}
+	}
 	err = r.inTx(ctx, func(tx *sql.Tx) error {
 		for _, t := range Schema {
 			if len(rows[t.Name]) == 0 {
 				continue
 			}
-			if err := r.insertRows(ctx, tx, t.Name, t.columnNames(), rows[t.Name], ""); err != nil {
+			if err := r.insertRows(ctx, tx, full[t.Name], t.Name, t.columnNames(), len(rows[t.Name]), rowsOf(rows[t.Name])); err != nil {
 				return fmt.Errorf("%s: %w", t.Name, err)
 			}
 			if t.Columns[0].Kind == KindID {

@@ -14,11 +14,17 @@ var (
 	logInsertCols = tableByName(TableLogs).insertColumns()
 )
 
-// logArgs returns the values of logInsertCols for l, checking l first.
-func (r *SQLRepository) logArgs(l Log) ([]any, error) {
+// logArgs checks l and appends the values of logInsertCols for it to dst.
+func (r *SQLRepository) logArgs(dst []any, l Log) ([]any, error) {
 	if err := l.Validate(); err != nil {
 		return nil, err
 	}
+	return r.appendLog(dst, l)
+}
+
+// appendLog appends the values of logInsertCols for l, already checked,
+// to dst.
+func (r *SQLRepository) appendLog(dst []any, l Log) ([]any, error) {
 	fields := "{}"
 	if len(l.Fields) > 0 {
 		fields = mustJSON(l.Fields)
@@ -26,8 +32,8 @@ func (r *SQLRepository) logArgs(l Log) ([]any, error) {
 			return nil, tooLarge("log.fields", len(fields), MaxLargeLen, "bytes")
 		}
 	}
-	return []any{r.d.BindTime(normTime(l.Timestamp)), l.Decky, l.Service, l.EventType, l.AttackerIP,
-		l.RawLine, fields, l.Msg, l.TraceID, l.SpanID}, nil
+	return append(dst, r.d.BindTime(normTime(l.Timestamp)), l.Decky, l.Service, l.EventType, l.AttackerIP,
+		l.RawLine, fields, l.Msg, l.TraceID, l.SpanID), nil
 }
 
 func scanLog(rows *sql.Rows) (Log, error) {
@@ -43,7 +49,7 @@ func (r *SQLRepository) AddLog(ctx context.Context, l Log) (int64, error) {
 	if err := r.check(ctx, op); err != nil {
 		return 0, err
 	}
-	args, err := r.logArgs(l)
+	args, err := r.logArgs(make([]any, 0, len(logInsertCols)), l)
 	if err != nil {
 		return 0, r.fail(ctx, op, err)
 	}
@@ -60,16 +66,24 @@ func (r *SQLRepository) AddLogs(ctx context.Context, logs []Log) error {
 	if len(logs) == 0 {
 		return nil
 	}
-	rows := make([][]any, len(logs))
+	// Check every log first, so that a bad one costs no transaction.
 	for i, l := range logs {
-		args, err := r.logArgs(l)
-		if err != nil {
+		if err := l.Validate(); err != nil {
 			return r.fail(ctx, fmt.Sprintf("%s: log %d", op, i), err)
 		}
-		rows[i] = args
+	}
+	full, err := r.chunkStmt(ctx, TableLogs, logInsertCols)
+	if err != nil {
+		return r.fail(ctx, op, err)
 	}
 	return r.fail(ctx, op, r.inTx(ctx, func(tx *sql.Tx) error {
-		return r.insertRows(ctx, tx, TableLogs, logInsertCols, rows, "")
+		return r.insertRows(ctx, tx, full, TableLogs, logInsertCols, len(logs), func(dst []any, i int) ([]any, error) {
+			out, err := r.appendLog(dst, logs[i])
+			if err != nil {
+				return nil, fmt.Errorf("log %d: %w", i, err)
+			}
+			return out, nil
+		})
 	}))
 }
 

@@ -195,6 +195,9 @@ func (d dialect) SessionSetup() []string {
 	out := []string{
 		fmt.Sprintf("PRAGMA busy_timeout = %d", BusyTimeout.Milliseconds()),
 		"PRAGMA foreign_keys = ON",
+		// Multi-row INSERTs keep a statement journal; in memory it costs
+		// no disk writes (on disk it was half again the rows' own writes).
+		"PRAGMA temp_store = MEMORY",
 	}
 	if !d.memory {
 		out = append(out, "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL")
