@@ -270,4 +270,3 @@ func (r *SQLRepository) BehaviorsByIP(ctx context.Context, ips []string) (map[st
 	}
 	return out, nil
 }
-

@@ -187,4 +187,3 @@ func (d dialect) Describe(ctx context.Context, db *sql.DB) (repository.BackendIn
 	}
 	return info, nil
 }
-
