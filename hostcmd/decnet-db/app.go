@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/decnet/decnet-db/core/config"
-	"github.com/decnet/decnet-db/core/registry"
 	"github.com/decnet/decnet-db/core/repository"
 )
 
@@ -77,14 +75,7 @@ func (a *app) open(ctx context.Context) (repository.Repository, config.Config, e
 	if err != nil {
 		return nil, cfg, err
 	}
-	repo, err := registry.Open(ctx, cfg)
-	if errors.Is(err, repository.ErrUnknownDriver) {
-		return nil, cfg, fmt.Errorf("backend type (%s or --type): %w", config.VarType, err)
-	}
-	if err != nil {
-		return nil, cfg, fmt.Errorf("open the %s backend at %s: %w", cfg.Type, where(cfg), err)
-	}
-	return repo, cfg, nil
+	return a.openWith(ctx, cfg)
 }
 
 // redact replaces every password in s with ***: those of the loaded

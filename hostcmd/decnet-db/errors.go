@@ -76,3 +76,25 @@ func unknownCommand(cmd *cobra.Command, args []string) error {
 	}
 	return &usageError{errors.New(msg)}
 }
+
+// maxArgs is the Args of a command that takes at most n positional
+// arguments.
+func maxArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return usagef("%q takes at most %d argument(s), got %d: %q", cmd.CommandPath(), n, len(args), args)
+		}
+		return nil
+	}
+}
+
+// exactArgs is the Args of a command that takes exactly the arguments
+// named in use (e.g. "USERNAME").
+func exactArgs(use ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != len(use) {
+			return usagef("%q takes %s, got %d argument(s)", cmd.CommandPath(), strings.Join(use, " "), len(args))
+		}
+		return nil
+	}
+}

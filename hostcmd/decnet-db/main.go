@@ -1,6 +1,8 @@
 // Command decnet-db is the operator's tool for DECNET's storage: it lists
 // the backends built in, creates the schema and the admin user, diagnoses
-// the configured backend, and runs the conformance suite on it.
+// the configured backend, runs the conformance suite on it, ingests
+// DECNET's collector output, queries the data, manages users, and moves
+// every table between backends with export and import.
 //
 // It is the only code of the module that reads flags, prints, or exits.
 // Every command is configured like the rest of DECNET, with the DECNET_*
@@ -17,7 +19,12 @@ import (
 	"syscall"
 )
 
-func main() {
+func main() { os.Exit(mainCode()) }
+
+// mainCode runs the command line of the process with its streams and
+// environment, and returns the exit code. The tests run it as the
+// "decnet-db" program (see TestMain).
+func mainCode() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// After the first signal, restore the default handling so that a
@@ -27,7 +34,7 @@ func main() {
 	}()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ)
 	stop()
-	os.Exit(code)
+	return code
 }
 
 // Exit codes of the command, documented in the root's help.

@@ -17,8 +17,12 @@ func newRootCmd(a *app) *cobra.Command {
 		Use:   "decnet-db",
 		Short: "Manage the storage of DECNET, the honeypot deception-network framework",
 		Long: `decnet-db manages the storage of DECNET: it lists the backends it can open,
-creates the schema and the admin user, diagnoses the configured backend, and
-runs the conformance suite that every backend passes.
+creates the schema and the admin user, diagnoses the configured backend, runs
+the conformance suite that every backend passes, and empties it (reset). It
+ingests DECNET's collector output (ingest), queries the data (logs, stats,
+histogram, bounties, attackers, state), manages the dashboard's accounts
+(users), and moves every table between backends (export, then import).
+Query commands print tables, or one documented JSON shape with --json.
 
 The backend is chosen with DECNET_DB_TYPE (default sqlite) and configured with
 DECNET's variables: DECNET_DB_PATH (the SQLite file, default decnet.db),
@@ -30,7 +34,8 @@ names without DECNET_ in lower case, e.g. db_path), the defaults.
 
 Exit codes:
   0  success
-  1  the operation failed (the backend cannot be reached, a check failed, ...)
+  1  the operation failed (the backend cannot be reached, a check failed, a
+     line could not be ingested, ...)
   2  usage or configuration error (unknown command or flag, bad DECNET_* value,
      unknown backend type)
 
@@ -47,7 +52,15 @@ it at once.`,
   decnet-db doctor --config /etc/decnet/db.toml
 
   # run the conformance suite on scratch storage of the configured type
-  decnet-db conformance`,
+  decnet-db conformance
+
+  # store the collector's output, then query it
+  decnet-db ingest /var/log/decnet/decnet.json
+  decnet-db logs --search 'service:ssh attacker:203.0.113.7'
+
+  # move every table from SQLite to MySQL
+  decnet-db export --out decnet.jsonl.gz
+  DECNET_DB_TYPE=mysql DECNET_DB_URL='mysql://decnet:pw@db:3306/decnet' decnet-db import decnet.jsonl.gz`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
@@ -73,6 +86,17 @@ it at once.`,
 		newInitCmd(a),
 		newDoctorCmd(a),
 		newConformanceCmd(a),
+		newResetCmd(a),
+		newIngestCmd(a),
+		newLogsCmd(a),
+		newStatsCmd(a),
+		newHistogramCmd(a),
+		newBountiesCmd(a),
+		newAttackersCmd(a),
+		newStateCmd(a),
+		newUsersCmd(a),
+		newExportCmd(a),
+		newImportCmd(a),
 	)
 	root.SetHelpCommand(newHelpCmd())
 	addCompletionExamples(root)
