@@ -124,6 +124,19 @@ func (r *SQLRepository) Initialize(ctx context.Context) error {
 	if err := r.check(ctx, op); err != nil {
 		return err
 	}
+	return r.withSchemaLock(ctx, op, func(conn *sql.Conn) error {
+		for _, stmt := range DDL(r.d) {
+			if _, err := conn.ExecContext(ctx, stmt); err != nil {
+				return r.fail(ctx, op+": create schema", err)
+			}
+		}
+		return r.fail(ctx, op+": seed admin", r.seedAdmin(ctx, conn))
+	})
+}
+
+// withSchemaLock runs fn on a dedicated write connection holding the
+// dialect's cross-process schema lock, released in all cases.
+func (r *SQLRepository) withSchemaLock(ctx context.Context, op string, fn func(conn *sql.Conn) error) error {
 	conn, err := r.write.Conn(ctx)
 	if err != nil {
 		return r.fail(ctx, op, err)
@@ -134,12 +147,7 @@ func (r *SQLRepository) Initialize(ctx context.Context) error {
 		return r.fail(ctx, op+": schema lock", err)
 	}
 	defer unlock()
-	for _, stmt := range DDL(r.d) {
-		if _, err := conn.ExecContext(ctx, stmt); err != nil {
-			return r.fail(ctx, op+": create schema", err)
-		}
-	}
-	return r.fail(ctx, op+": seed admin", r.seedAdmin(ctx, conn))
+	return fn(conn)
 }
 
 // seedAdmin creates the admin, or re-syncs its hash from the configured

@@ -221,33 +221,25 @@ func (r *SQLRepository) Reset(ctx context.Context, mode ResetMode) error {
 		return r.fail(ctx, op, invalidf("mode", "%q is not one of truncate, drop-tables", string(mode)))
 	}
 	r.dropStatements()
-	conn, err := r.write.Conn(ctx)
-	if err != nil {
-		return r.fail(ctx, op, err)
-	}
-	defer conn.Close()
-	unlock, err := r.d.LockSchema(ctx, conn)
-	if err != nil {
-		return r.fail(ctx, op+": schema lock", err)
-	}
-	defer unlock()
-	for _, t := range slices.Backward(Schema) {
-		q := "DROP TABLE IF EXISTS " + t.Name
-		if mode == ResetTruncate {
-			ok, err := r.tableExists(ctx, conn, t.Name)
-			if err != nil {
-				return r.fail(ctx, op, err)
+	return r.withSchemaLock(ctx, op, func(conn *sql.Conn) error {
+		for _, t := range slices.Backward(Schema) {
+			q := "DROP TABLE IF EXISTS " + t.Name
+			if mode == ResetTruncate {
+				ok, err := r.tableExists(ctx, conn, t.Name)
+				if err != nil {
+					return r.fail(ctx, op, err)
+				}
+				if !ok {
+					continue
+				}
+				q = r.d.Truncate(t.Name)
 			}
-			if !ok {
-				continue
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return r.fail(ctx, op+" "+t.Name, err)
 			}
-			q = r.d.Truncate(t.Name)
 		}
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return r.fail(ctx, op+" "+t.Name, err)
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // dropStatements closes the prepared statements, which a schema change may
