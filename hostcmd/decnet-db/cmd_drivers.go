@@ -18,14 +18,18 @@ func newDriversCmd(a *app) *cobra.Command {
 		Use:   "drivers",
 		Short: "List the backends this binary can open",
 		Long: `drivers lists the backend types this binary can open, one a line: the type
-name (a value of DECNET_DB_TYPE), where it comes from (built-in), and notes:
-"configured" for the type the configuration selects, "default" for ` + config.DefaultType + `.
+name (a value of DECNET_DB_TYPE), where it comes from, and notes: "configured"
+for the type the configuration selects, "default" for ` + config.DefaultType + `.
 
-A configured type that is not built in is listed last as "not built in": a
-plugin binary, decnet-db-driver-<type> in DECNET_DB_PLUGIN_DIR, must provide
-it ('decnet-db doctor' tries to open it).`,
+Built-in drivers come first. Then the plugins found in DECNET_DB_PLUGIN_DIR
+(executables named decnet-db-driver-<type>), each with its path, the protocol
+versions it offers, and its checksum status: "checksum ok", or "checksum
+mismatch" / "checksum missing" / "checksum invalid" with the reason — such a
+plugin is refused. A plugin is "shadowed" when a built-in driver or an earlier
+directory has the same type. A configured type that nothing provides is
+listed last as "not found".`,
 		Example: `  decnet-db drivers
-  DECNET_DB_TYPE=mysql decnet-db drivers`,
+  DECNET_DB_PLUGIN_DIR=/opt/decnet/plugins DECNET_DB_TYPE=mydb decnet-db drivers`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig()
@@ -40,13 +44,14 @@ it ('decnet-db doctor' tries to open it).`,
 // driverEntry is one line of the drivers command.
 type driverEntry struct {
 	Name       string
-	Source     string // "built-in", or "not built in" for a configured type no driver has
+	Source     string // "built-in", the plugin's path, or "not found"
 	Configured bool   // the type the configuration selects
 	Default    bool   // config.DefaultType
+	Details    []string
 }
 
-// driverEntries returns the registered drivers, sorted, then the
-// configured type when no registered driver has it.
+// driverEntries returns the registered drivers, sorted, then the plugins
+// found, then the configured type when nothing provides it.
 func driverEntries(cfg config.Config) []driverEntry {
 	var out []driverEntry
 	found := false
@@ -55,8 +60,27 @@ func driverEntries(cfg config.Config) []driverEntry {
 		found = found || e.Configured
 		out = append(out, e)
 	}
+	for _, p := range registry.Plugins(cfg) {
+		e := driverEntry{Name: p.Type, Source: p.Path, Configured: p.Type == cfg.Type && !p.Shadowed}
+		found = found || e.Configured
+		if len(p.Protocols) > 0 {
+			vs := make([]string, len(p.Protocols))
+			for i, v := range p.Protocols {
+				vs[i] = fmt.Sprint(v)
+			}
+			e.Details = append(e.Details, "protocols "+strings.Join(vs, ","))
+		}
+		e.Details = append(e.Details, "checksum "+p.Checksum)
+		if p.Shadowed {
+			e.Details = append(e.Details, "shadowed")
+		}
+		if p.Err != "" {
+			e.Details = append(e.Details, p.Err)
+		}
+		out = append(out, e)
+	}
 	if !found {
-		out = append(out, driverEntry{Name: cfg.Type, Source: "not built in", Configured: true, Default: cfg.Type == config.DefaultType})
+		out = append(out, driverEntry{Name: cfg.Type, Source: "not found", Configured: true, Default: cfg.Type == config.DefaultType})
 	}
 	return out
 }
@@ -72,6 +96,7 @@ func printDrivers(w io.Writer, entries []driverEntry) error {
 		if e.Default {
 			notes = append(notes, "default")
 		}
+		notes = append(notes, e.Details...)
 		line := e.Name + "\t" + e.Source
 		if len(notes) > 0 {
 			line += "\t" + strings.Join(notes, ", ")

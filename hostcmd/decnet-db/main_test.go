@@ -91,7 +91,7 @@ func TestDrivers(t *testing.T) {
 			args: []string{"--type", "nope"},
 			want: []*regexp.Regexp{
 				regexp.MustCompile(`(?m)^sqlite\s+built-in\s+default$`),
-				regexp.MustCompile(`(?m)^nope\s+not built in\s+configured$`),
+				regexp.MustCompile(`(?m)^nope\s+not found\s+configured$`),
 			},
 		},
 	}

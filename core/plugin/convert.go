@@ -1,0 +1,556 @@
+package plugin
+
+import (
+	"encoding/json"
+	"time"
+	"unsafe"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/decnet/decnet-db/core/config"
+	pb "github.com/decnet/decnet-db/core/plugin/proto/decnetdb/v1"
+	"github.com/decnet/decnet-db/core/repository"
+)
+
+// Conversions between the contract's Go types and the wire. The rules are
+// in the proto file: text is bytes, JSON values are optional bytes (nil vs
+// empty kept), the zero time is an absent Timestamp, and empty lists and
+// maps arrive as empty, non-nil values (what the SQL backends return).
+
+// bs returns the bytes of a string for the wire without copying them: the
+// slice shares the string's memory, which is fine because messages built
+// for the wire are only marshalled (read), never changed.
+func bs(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// str returns the string of bytes from the wire without copying them: the
+// string shares the slice's memory. That is fine because the slice is one
+// that proto.Unmarshal allocated for a message received (it copies what it
+// decodes, and gRPC's codec relies on that to recycle its buffers), and a
+// received message is read once, converted, and dropped.
+func str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+func bss(ss []string) [][]byte {
+	out := make([][]byte, len(ss))
+	for i, s := range ss {
+		out[i] = bs(s)
+	}
+	return out
+}
+
+func strs(bb [][]byte) []string {
+	out := make([]string, len(bb))
+	for i, b := range bb {
+		out[i] = str(b)
+	}
+	return out
+}
+
+// ts returns t on the wire: exact to the nanosecond, nil for the zero time.
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return &timestamppb.Timestamp{Seconds: t.Unix(), Nanos: int32(t.Nanosecond())}
+}
+
+// tm returns the time of a Timestamp, in UTC; the zero time for nil.
+func tm(p *timestamppb.Timestamp) time.Time {
+	if p == nil {
+		return time.Time{}
+	}
+	return time.Unix(p.GetSeconds(), int64(p.GetNanos())).UTC()
+}
+
+// raw returns a JSON value for an optional bytes field: nil stays absent,
+// empty stays present.
+func raw(r json.RawMessage) []byte { return r }
+
+// rawOf returns the JSON value of an optional bytes field.
+func rawOf(b []byte) json.RawMessage {
+	if b == nil {
+		return nil
+	}
+	return json.RawMessage(b)
+}
+
+func configToPB(c config.Config) *pb.Config {
+	return &pb.Config{
+		Type:             bs(c.Type),
+		Path:             bs(c.Path),
+		Url:              bs(c.URL),
+		Host:             bs(c.Host),
+		Port:             int64(c.Port),
+		Name:             bs(c.Name),
+		User:             bs(c.User),
+		Password:         bs(c.Password),
+		PoolSize:         int64(c.PoolSize),
+		MaxOverflow:      int64(c.MaxOverflow),
+		PoolRecycleNanos: int64(c.PoolRecycle),
+		PoolPrePing:      c.PoolPrePing,
+		AdminUser:        bs(c.AdminUser),
+		AdminPassword:    bs(c.AdminPassword),
+		Tracing:          c.Tracing,
+		File:             bs(c.File),
+		BcryptCost:       int64(c.BcryptCost),
+	}
+}
+
+func configFromPB(p *pb.Config) config.Config {
+	c := config.Config{
+		Type:          str(p.GetType()),
+		Path:          str(p.GetPath()),
+		URL:           str(p.GetUrl()),
+		Host:          str(p.GetHost()),
+		Port:          int(p.GetPort()),
+		Name:          str(p.GetName()),
+		User:          str(p.GetUser()),
+		Password:      str(p.GetPassword()),
+		PoolSize:      int(p.GetPoolSize()),
+		MaxOverflow:   int(p.GetMaxOverflow()),
+		PoolRecycle:   time.Duration(p.GetPoolRecycleNanos()),
+		AdminUser:     str(p.GetAdminUser()),
+		AdminPassword: str(p.GetAdminPassword()),
+		Tracing:       p.GetTracing(),
+		File:          str(p.GetFile()),
+		BcryptCost:    int(p.GetBcryptCost()),
+	}
+	if p != nil && p.PoolPrePing != nil {
+		v := *p.PoolPrePing
+		c.PoolPrePing = &v
+	}
+	return c
+}
+
+func logToPB(l *repository.Log) *pb.Log {
+	p := &pb.Log{}
+	fillLog(p, l, ts(l.Timestamp))
+	return p
+}
+
+// fillLog fills p, a new message, with l; stamp is l's timestamp.
+func fillLog(p *pb.Log, l *repository.Log, stamp *timestamppb.Timestamp) {
+	*p = pb.Log{
+		Id:         l.ID,
+		Timestamp:  stamp,
+		Decky:      bs(l.Decky),
+		Service:    bs(l.Service),
+		EventType:  bs(l.EventType),
+		AttackerIp: bs(l.AttackerIP),
+		RawLine:    bs(l.RawLine),
+		Msg:        bs(l.Msg),
+		TraceId:    bs(l.TraceID),
+		SpanId:     bs(l.SpanID),
+	}
+	if len(l.Fields) > 0 {
+		// One allocation for every Field of the log.
+		fs := make([]pb.Field, len(l.Fields))
+		p.Fields = make([]*pb.Field, 0, len(l.Fields))
+		i := 0
+		for k, v := range l.Fields {
+			fs[i].Key, fs[i].Value = bs(k), bs(v)
+			p.Fields = append(p.Fields, &fs[i])
+			i++
+		}
+	}
+}
+
+func logFromPB(p *pb.Log) repository.Log {
+	l := repository.Log{
+		ID:         p.GetId(),
+		Timestamp:  tm(p.GetTimestamp()),
+		Decky:      str(p.GetDecky()),
+		Service:    str(p.GetService()),
+		EventType:  str(p.GetEventType()),
+		AttackerIP: str(p.GetAttackerIp()),
+		RawLine:    str(p.GetRawLine()),
+		Fields:     make(map[string]string, len(p.GetFields())),
+		Msg:        str(p.GetMsg()),
+		TraceID:    str(p.GetTraceId()),
+		SpanID:     str(p.GetSpanId()),
+	}
+	for _, f := range p.GetFields() {
+		l.Fields[str(f.GetKey())] = str(f.GetValue())
+	}
+	return l
+}
+
+// logsToPB converts a batch of logs with a few allocations for the whole
+// batch: the messages and their timestamps are allocated together.
+func logsToPB(ls []repository.Log) []*pb.Log {
+	out := make([]*pb.Log, len(ls))
+	msgs := make([]pb.Log, len(ls))
+	stamps := make([]timestamppb.Timestamp, len(ls))
+	for i := range ls {
+		var stamp *timestamppb.Timestamp
+		if t := ls[i].Timestamp; !t.IsZero() {
+			stamp = &stamps[i]
+			stamp.Seconds, stamp.Nanos = t.Unix(), int32(t.Nanosecond())
+		}
+		fillLog(&msgs[i], &ls[i], stamp)
+		out[i] = &msgs[i]
+	}
+	return out
+}
+
+func logsFromPB(ps []*pb.Log) []repository.Log {
+	out := make([]repository.Log, len(ps))
+	for i, p := range ps {
+		out[i] = logFromPB(p)
+	}
+	return out
+}
+
+func bountyToPB(b *repository.Bounty) *pb.Bounty {
+	return &pb.Bounty{
+		Id:         b.ID,
+		Timestamp:  ts(b.Timestamp),
+		Decky:      bs(b.Decky),
+		Service:    bs(b.Service),
+		AttackerIp: bs(b.AttackerIP),
+		BountyType: bs(b.BountyType),
+		Payload:    raw(b.Payload),
+	}
+}
+
+func bountyFromPB(p *pb.Bounty) repository.Bounty {
+	return repository.Bounty{
+		ID:         p.GetId(),
+		Timestamp:  tm(p.GetTimestamp()),
+		Decky:      str(p.GetDecky()),
+		Service:    str(p.GetService()),
+		AttackerIP: str(p.GetAttackerIp()),
+		BountyType: str(p.GetBountyType()),
+		Payload:    rawOf(p.GetPayload()),
+	}
+}
+
+func bountiesToPB(list []repository.Bounty) []*pb.Bounty {
+	out := make([]*pb.Bounty, len(list))
+	for i := range list {
+		out[i] = bountyToPB(&list[i])
+	}
+	return out
+}
+
+func bountiesFromPB(ps []*pb.Bounty) []repository.Bounty {
+	out := make([]repository.Bounty, len(ps))
+	for i, p := range ps {
+		out[i] = bountyFromPB(p)
+	}
+	return out
+}
+
+func deckyToPB(d *repository.Decky) *pb.Decky {
+	return &pb.Decky{
+		Name:      bs(d.Name),
+		Host:      bs(d.Host),
+		Ip:        bs(d.IP),
+		Hostname:  bs(d.Hostname),
+		Distro:    bs(d.Distro),
+		Archetype: bs(d.Archetype),
+		Services:  bss(d.Services),
+		Status:    bs(d.Status),
+		Metadata:  raw(d.Metadata),
+		UpdatedAt: ts(d.UpdatedAt),
+	}
+}
+
+func deckyFromPB(p *pb.Decky) repository.Decky {
+	return repository.Decky{
+		Name:      str(p.GetName()),
+		Host:      str(p.GetHost()),
+		IP:        str(p.GetIp()),
+		Hostname:  str(p.GetHostname()),
+		Distro:    str(p.GetDistro()),
+		Archetype: str(p.GetArchetype()),
+		Services:  strs(p.GetServices()),
+		Status:    str(p.GetStatus()),
+		Metadata:  rawOf(p.GetMetadata()),
+		UpdatedAt: tm(p.GetUpdatedAt()),
+	}
+}
+
+func deckiesToPB(ds []repository.Decky) []*pb.Decky {
+	out := make([]*pb.Decky, len(ds))
+	for i := range ds {
+		out[i] = deckyToPB(&ds[i])
+	}
+	return out
+}
+
+func deckiesFromPB(ps []*pb.Decky) []repository.Decky {
+	out := make([]repository.Decky, len(ps))
+	for i, p := range ps {
+		out[i] = deckyFromPB(p)
+	}
+	return out
+}
+
+func userToPB(u *repository.User) *pb.User {
+	return &pb.User{
+		Uuid:               bs(u.UUID),
+		Username:           bs(u.Username),
+		PasswordHash:       bs(u.PasswordHash),
+		Role:               bs(string(u.Role)),
+		MustChangePassword: u.MustChangePassword,
+		CreatedAt:          ts(u.CreatedAt),
+	}
+}
+
+func userFromPB(p *pb.User) repository.User {
+	return repository.User{
+		UUID:               str(p.GetUuid()),
+		Username:           str(p.GetUsername()),
+		PasswordHash:       str(p.GetPasswordHash()),
+		Role:               repository.Role(str(p.GetRole())),
+		MustChangePassword: p.GetMustChangePassword(),
+		CreatedAt:          tm(p.GetCreatedAt()),
+	}
+}
+
+func usersToPB(us []repository.User) []*pb.User {
+	out := make([]*pb.User, len(us))
+	for i := range us {
+		out[i] = userToPB(&us[i])
+	}
+	return out
+}
+
+func usersFromPB(ps []*pb.User) []repository.User {
+	out := make([]repository.User, len(ps))
+	for i, p := range ps {
+		out[i] = userFromPB(p)
+	}
+	return out
+}
+
+func commandsToPB(cs []repository.Command) []*pb.Command {
+	out := make([]*pb.Command, len(cs))
+	for i, c := range cs {
+		out[i] = &pb.Command{Timestamp: ts(c.Timestamp), Service: bs(c.Service), Decky: bs(c.Decky), Command: bs(c.Command)}
+	}
+	return out
+}
+
+func commandsFromPB(ps []*pb.Command) []repository.Command {
+	out := make([]repository.Command, len(ps))
+	for i, p := range ps {
+		out[i] = repository.Command{Timestamp: tm(p.GetTimestamp()), Service: str(p.GetService()), Decky: str(p.GetDecky()), Command: str(p.GetCommand())}
+	}
+	return out
+}
+
+func attackerToPB(a *repository.Attacker) *pb.Attacker {
+	return &pb.Attacker{
+		Uuid:            bs(a.UUID),
+		Ip:              bs(a.IP),
+		FirstSeen:       ts(a.FirstSeen),
+		LastSeen:        ts(a.LastSeen),
+		EventCount:      a.EventCount,
+		ServiceCount:    a.ServiceCount,
+		DeckyCount:      a.DeckyCount,
+		Services:        bss(a.Services),
+		Deckies:         bss(a.Deckies),
+		TraversalPath:   bs(a.TraversalPath),
+		IsTraversal:     a.IsTraversal,
+		BountyCount:     a.BountyCount,
+		CredentialCount: a.CredentialCount,
+		Fingerprints:    raw(a.Fingerprints),
+		Commands:        commandsToPB(a.Commands),
+		UpdatedAt:       ts(a.UpdatedAt),
+	}
+}
+
+func attackerFromPB(p *pb.Attacker) repository.Attacker {
+	return repository.Attacker{
+		UUID:            str(p.GetUuid()),
+		IP:              str(p.GetIp()),
+		FirstSeen:       tm(p.GetFirstSeen()),
+		LastSeen:        tm(p.GetLastSeen()),
+		EventCount:      p.GetEventCount(),
+		ServiceCount:    p.GetServiceCount(),
+		DeckyCount:      p.GetDeckyCount(),
+		Services:        strs(p.GetServices()),
+		Deckies:         strs(p.GetDeckies()),
+		TraversalPath:   str(p.GetTraversalPath()),
+		IsTraversal:     p.GetIsTraversal(),
+		BountyCount:     p.GetBountyCount(),
+		CredentialCount: p.GetCredentialCount(),
+		Fingerprints:    rawOf(p.GetFingerprints()),
+		Commands:        commandsFromPB(p.GetCommands()),
+		UpdatedAt:       tm(p.GetUpdatedAt()),
+	}
+}
+
+func attackersToPB(as []repository.Attacker) []*pb.Attacker {
+	out := make([]*pb.Attacker, len(as))
+	for i := range as {
+		out[i] = attackerToPB(&as[i])
+	}
+	return out
+}
+
+func attackersFromPB(ps []*pb.Attacker) []repository.Attacker {
+	out := make([]repository.Attacker, len(ps))
+	for i, p := range ps {
+		out[i] = attackerFromPB(p)
+	}
+	return out
+}
+
+func behaviorToPB(b *repository.Behavior) *pb.Behavior {
+	return &pb.Behavior{
+		AttackerUuid:    bs(b.AttackerUUID),
+		OsGuess:         bs(b.OSGuess),
+		HopDistance:     copyPtr(b.HopDistance),
+		TcpFingerprint:  raw(b.TCPFingerprint),
+		RetransmitCount: b.RetransmitCount,
+		BehaviorClass:   bs(b.BehaviorClass),
+		BeaconIntervalS: copyPtr(b.BeaconIntervalS),
+		BeaconJitterPct: copyPtr(b.BeaconJitterPct),
+		ToolGuesses:     bss(b.ToolGuesses),
+		TimingStats:     raw(b.TimingStats),
+		PhaseSequence:   raw(b.PhaseSequence),
+		UpdatedAt:       ts(b.UpdatedAt),
+	}
+}
+
+func behaviorFromPB(p *pb.Behavior) repository.Behavior {
+	return repository.Behavior{
+		AttackerUUID:    str(p.GetAttackerUuid()),
+		OSGuess:         str(p.GetOsGuess()),
+		HopDistance:     copyPtr(p.HopDistance),
+		TCPFingerprint:  rawOf(p.GetTcpFingerprint()),
+		RetransmitCount: p.GetRetransmitCount(),
+		BehaviorClass:   str(p.GetBehaviorClass()),
+		BeaconIntervalS: copyPtr(p.BeaconIntervalS),
+		BeaconJitterPct: copyPtr(p.BeaconJitterPct),
+		ToolGuesses:     strs(p.GetToolGuesses()),
+		TimingStats:     rawOf(p.GetTimingStats()),
+		PhaseSequence:   rawOf(p.GetPhaseSequence()),
+		UpdatedAt:       tm(p.GetUpdatedAt()),
+	}
+}
+
+func behaviorsToPB(list []repository.Behavior) []*pb.Behavior {
+	out := make([]*pb.Behavior, len(list))
+	for i := range list {
+		out[i] = behaviorToPB(&list[i])
+	}
+	return out
+}
+
+func behaviorsFromPB(ps []*pb.Behavior) []repository.Behavior {
+	out := make([]repository.Behavior, len(ps))
+	for i, p := range ps {
+		out[i] = behaviorFromPB(p)
+	}
+	return out
+}
+
+// copyPtr copies an optional number, so that neither side aliases the
+// other's.
+func copyPtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+func logFilterToPB(f repository.LogFilter) *pb.LogFilter {
+	return &pb.LogFilter{Search: bs(f.Search), Since: ts(f.Since), Until: ts(f.Until)}
+}
+
+func logFilterFromPB(p *pb.LogFilter) repository.LogFilter {
+	return repository.LogFilter{Search: str(p.GetSearch()), Since: tm(p.GetSince()), Until: tm(p.GetUntil())}
+}
+
+func bountyFilterToPB(f repository.BountyFilter) *pb.BountyFilter {
+	return &pb.BountyFilter{BountyType: bs(f.BountyType), Search: bs(f.Search)}
+}
+
+func bountyFilterFromPB(p *pb.BountyFilter) repository.BountyFilter {
+	return repository.BountyFilter{BountyType: str(p.GetBountyType()), Search: str(p.GetSearch())}
+}
+
+func attackerFilterToPB(f repository.AttackerFilter) *pb.AttackerFilter {
+	return &pb.AttackerFilter{Search: bs(f.Search), Service: bs(f.Service)}
+}
+
+func attackerFilterFromPB(p *pb.AttackerFilter) repository.AttackerFilter {
+	return repository.AttackerFilter{Search: str(p.GetSearch()), Service: str(p.GetService())}
+}
+
+func batchToPB(b repository.Batch) *pb.Batch {
+	p := &pb.Batch{
+		Logs:      logsToPB(b.Logs),
+		Bounties:  bountiesToPB(b.Bounties),
+		Deckies:   deckiesToPB(b.Deckies),
+		Users:     usersToPB(b.Users),
+		Attackers: attackersToPB(b.Attackers),
+		Behaviors: behaviorsToPB(b.Behaviors),
+	}
+	for k, v := range b.State {
+		p.State = append(p.State, &pb.StateEntry{Key: bs(k), Value: raw(v)})
+	}
+	return p
+}
+
+func batchFromPB(p *pb.Batch) repository.Batch {
+	b := repository.Batch{
+		Logs:      logsFromPB(p.GetLogs()),
+		Bounties:  bountiesFromPB(p.GetBounties()),
+		State:     make(map[string]json.RawMessage, len(p.GetState())),
+		Deckies:   deckiesFromPB(p.GetDeckies()),
+		Users:     usersFromPB(p.GetUsers()),
+		Attackers: attackersFromPB(p.GetAttackers()),
+		Behaviors: behaviorsFromPB(p.GetBehaviors()),
+	}
+	for _, e := range p.GetState() {
+		b.State[str(e.GetKey())] = rawOf(e.GetValue())
+	}
+	return b
+}
+
+func infoToPB(i repository.BackendInfo) *pb.BackendInfo {
+	p := &pb.BackendInfo{Driver: bs(i.Driver), Version: bs(i.Version), Settings: make([]*pb.Setting, len(i.Settings))}
+	for j, s := range i.Settings {
+		p.Settings[j] = &pb.Setting{Name: bs(s.Name), Value: bs(s.Value)}
+	}
+	return p
+}
+
+func infoFromPB(p *pb.BackendInfo) repository.BackendInfo {
+	i := repository.BackendInfo{Driver: str(p.GetDriver()), Version: str(p.GetVersion()), Settings: make([]repository.Setting, len(p.GetSettings()))}
+	for j, s := range p.GetSettings() {
+		i.Settings[j] = repository.Setting{Name: str(s.GetName()), Value: str(s.GetValue())}
+	}
+	return i
+}
+
+// ipsToPB encodes a list of IPs, keeping nil (every IP) apart from empty
+// (no IP).
+func ipsToPB(ips []string) (all bool, out [][]byte) {
+	if ips == nil {
+		return true, nil
+	}
+	return false, bss(ips)
+}
+
+func ipsFromPB(all bool, ips [][]byte) []string {
+	if all {
+		return nil
+	}
+	return strs(ips)
+}

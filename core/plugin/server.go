@@ -1,0 +1,810 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	hclog "github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/decnet/decnet-db/core/config"
+	pb "github.com/decnet/decnet-db/core/plugin/proto/decnetdb/v1"
+	"github.com/decnet/decnet-db/core/repository"
+)
+
+// OpenFunc opens a backend's repository on a configuration. The
+// repository is not initialized yet: the host calls Initialize.
+type OpenFunc func(ctx context.Context, cfg config.Config) (repository.Repository, error)
+
+// ScratchFunc creates throwaway storage (see registry.Scratcher): it
+// returns the configuration that opens it and a function that removes it.
+type ScratchFunc func(ctx context.Context, cfg config.Config) (config.Config, func(context.Context) error, error)
+
+// ServeConfig configures Serve.
+type ServeConfig struct {
+	// Open opens the backend; required.
+	Open OpenFunc
+	// Scratch, when set, creates scratch storage; without it the Scratch
+	// RPC answers Unimplemented and the host reports that the backend has
+	// none.
+	Scratch ScratchFunc
+	// Protocols are the protocol versions offered; nil means Protocols.
+	// Tests offer others to check the host's refusal.
+	Protocols []int
+	// LogLevel is the level of the log lines sent to the host before it
+	// says its own (the Open call carries the host's level). The zero
+	// value is Info.
+	LogLevel slog.Level
+}
+
+// parentPoll is how often a plugin checks that its host is still there.
+const parentPoll = 250 * time.Millisecond
+
+// shutdownTimeout bounds closing the repository and removing scratch
+// storage when the plugin ends.
+const shutdownTimeout = 30 * time.Second
+
+// Serve runs a plugin binary: the main function of a plugin is one call
+// to it (through sdk.Serve). It never returns; it ends the process.
+//
+//   - Run with InfoFlag as its only argument, it prints its Info as JSON on
+//     stdout and exits 0.
+//   - Run without the magic cookie (by a human), it says on stderr how
+//     decnet-db runs it and exits 1.
+//   - Otherwise it points log/slog's default logger at its stderr as hclog
+//     JSON (the host logs each line at its level), serves the repository
+//     service over go-plugin (gRPC only), and exits 0 when the host closes
+//     the repository, or when the host process is gone: it watches its
+//     parent, so that a host killed with SIGKILL leaves no plugin behind. In
+//     both cases it first closes the repository and removes what Scratch
+//     created and was not removed.
+//
+// Nothing may be written to stdout before Serve: stdout is go-plugin's
+// handshake channel, and the host refuses a plugin whose first line is not
+// the handshake.
+func Serve(sc ServeConfig) {
+	os.Exit(serve(sc, os.Args, os.Getenv, os.Stdout, os.Stderr))
+}
+
+func serve(sc ServeConfig, args []string, getenv func(string) string, stdout, stderr *os.File) int {
+	versions := sc.Protocols
+	if versions == nil {
+		versions = Protocols
+	}
+	if len(args) == 2 && args[1] == InfoFlag {
+		b, _ := json.Marshal(selfInfo(versions))
+		fmt.Fprintf(stdout, "%s\n", b)
+		return 0
+	}
+	if getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
+		fmt.Fprint(stderr, humanHelp(args, versions))
+		return 1
+	}
+	if sc.Open == nil {
+		fmt.Fprintln(stderr, "plugin: ServeConfig.Open is nil: a plugin must say how to open its backend")
+		return 1
+	}
+
+	// The loggers keep the real stderr: go-plugin replaces os.Stderr with a
+	// pipe of its own once it serves.
+	logger := newPluginLogger(stderr, hclogLevel(sc.LogLevel))
+	slog.SetDefault(slog.New(NewSlogHandler(logger)))
+
+	srv := newServer(sc.Open, sc.Scratch)
+	srv.logger = logger
+	go watchParent(srv, logger)
+
+	goplugin.Serve(&goplugin.ServeConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: pluginSets(versions, srv),
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return grpc.NewServer(append(opts, serverOptions()...)...)
+		},
+		Logger: logger.Named("go-plugin"),
+	})
+	srv.shutdown()
+	return 0
+}
+
+// serverOptions are the options of the plugin's gRPC server: the message
+// limits, the flow-control windows, and the codec.
+func serverOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize),
+		grpc.InitialWindowSize(windowSize), grpc.InitialConnWindowSize(windowSize),
+		grpc.ForceServerCodecV2(newCodec()),
+	}
+}
+
+// humanHelp is what a plugin binary says when run by hand.
+func humanHelp(args []string, versions []int) string {
+	name := filepath.Base(exe())
+	if len(args) > 0 {
+		name = filepath.Base(args[0])
+	}
+	typ := strings.TrimPrefix(name, BinaryPrefix)
+	return fmt.Sprintf(`%[1]s is a decnet-db backend plugin (protocol versions %[2]v); decnet-db starts it itself.
+To use it, put it with its checksum in a plugin directory and select its type:
+
+	sha256sum %[1]s > %[1]s.sha256
+	DECNET_DB_PLUGIN_DIR=/path/to/dir DECNET_DB_TYPE=%[3]s decnet-db drivers
+
+Run it with %[4]s to print its protocol versions as JSON.
+`, name, versions, typ, InfoFlag)
+}
+
+// watchParent ends the process when its parent, the host, is gone.
+func watchParent(srv *server, logger hclog.Logger) {
+	parent := os.Getppid()
+	if parent <= 1 {
+		return // started by init: no host to watch
+	}
+	for range time.Tick(parentPoll) {
+		if os.Getppid() != parent {
+			logger.Warn("the host process is gone; closing the repository and exiting", "host_pid", parent)
+			srv.shutdown()
+			os.Exit(0)
+		}
+	}
+}
+
+// server serves the repository service over a repository opened by Open.
+type server struct {
+	pb.UnimplementedRepositoryServer
+
+	open    OpenFunc
+	scratch ScratchFunc
+	logger  hclog.Logger
+
+	repo atomic.Pointer[repoBox]
+
+	mu        sync.Mutex
+	opened    bool
+	scratches map[string]func(context.Context) error
+	seq       int
+	down      bool
+}
+
+type repoBox struct{ repository.Repository }
+
+var _ pb.RepositoryServer = (*server)(nil)
+
+// newServer returns the service over open and scratch; tests serve it
+// without go-plugin.
+func newServer(open OpenFunc, scratch ScratchFunc) *server {
+	return &server{open: open, scratch: scratch, logger: hclog.NewNullLogger(), scratches: map[string]func(context.Context) error{}}
+}
+
+// shutdown closes the repository and removes the scratch storage left.
+// It runs once; later calls do nothing.
+func (s *server) shutdown() {
+	s.mu.Lock()
+	if s.down {
+		s.mu.Unlock()
+		return
+	}
+	s.down = true
+	cleanups := s.scratches
+	s.scratches = map[string]func(context.Context) error{}
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if b := s.repo.Load(); b != nil {
+		if err := b.Close(); err != nil {
+			s.logger.Error("close the repository", "error", err)
+		}
+	}
+	for token, cleanup := range cleanups {
+		if err := cleanup(ctx); err != nil {
+			s.logger.Error("remove scratch storage", "token", token, "error", err)
+		}
+	}
+}
+
+// errNotOpen answers a call before Open.
+var errNotOpen = status.Error(codes.FailedPrecondition, "plugin: the repository is not open: the host calls Open first")
+
+func (s *server) r() (repository.Repository, error) {
+	b := s.repo.Load()
+	if b == nil {
+		return nil, errNotOpen
+	}
+	return b.Repository, nil
+}
+
+func (s *server) setLevel(level string) {
+	if l := hclog.LevelFromString(level); l != hclog.NoLevel {
+		s.logger.SetLevel(l)
+	}
+}
+
+func (s *server) Open(ctx context.Context, req *pb.OpenRequest) (*pb.OpenResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opened {
+		return nil, status.Error(codes.FailedPrecondition, "plugin: Open called twice: a plugin process serves one repository")
+	}
+	if s.down {
+		return nil, ToStatus(fmt.Errorf("plugin: shutting down: %w", repository.ErrClosed))
+	}
+	s.setLevel(req.GetLogLevel())
+	r, err := s.open(ctx, configFromPB(req.GetConfig()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	if r == nil {
+		return nil, status.Error(codes.Internal, "plugin: the backend's open function returned no repository and no error")
+	}
+	s.opened = true
+	s.repo.Store(&repoBox{r})
+	return &pb.OpenResponse{}, nil
+}
+
+func (s *server) Scratch(ctx context.Context, req *pb.ScratchRequest) (*pb.ScratchResponse, error) {
+	if s.scratch == nil {
+		return nil, status.Error(codes.Unimplemented, "plugin: this backend has no scratch storage")
+	}
+	s.setLevel(req.GetLogLevel())
+	cfg, cleanup, err := s.scratch(ctx, configFromPB(req.GetConfig()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	if cleanup == nil {
+		cleanup = func(context.Context) error { return nil }
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		_ = cleanup(ctx)
+		return nil, ToStatus(fmt.Errorf("plugin: shutting down: %w", repository.ErrClosed))
+	}
+	s.seq++
+	token := strconv.Itoa(s.seq)
+	s.scratches[token] = cleanup
+	return &pb.ScratchResponse{Config: configToPB(cfg), Token: token}, nil
+}
+
+func (s *server) RemoveScratch(ctx context.Context, req *pb.RemoveScratchRequest) (*pb.RemoveScratchResponse, error) {
+	s.mu.Lock()
+	cleanup, ok := s.scratches[req.GetToken()]
+	delete(s.scratches, req.GetToken())
+	s.mu.Unlock()
+	if !ok {
+		return nil, status.Errorf(codes.NotFound, "plugin: no scratch storage %q", req.GetToken())
+	}
+	if err := cleanup(ctx); err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.RemoveScratchResponse{}, nil
+}
+
+func (s *server) Initialize(ctx context.Context, _ *pb.InitializeRequest) (*pb.InitializeResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Initialize(ctx); err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.InitializeResponse{}, nil
+}
+
+func (s *server) Ping(ctx context.Context, _ *pb.PingRequest) (*pb.PingResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Ping(ctx); err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.PingResponse{}, nil
+}
+
+func (s *server) Close(context.Context, *pb.CloseRequest) (*pb.CloseResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Close(); err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.CloseResponse{}, nil
+}
+
+func (s *server) AddLog(ctx context.Context, req *pb.AddLogRequest) (*pb.AddLogResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	id, err := r.AddLog(ctx, logFromPB(req.GetLog()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.AddLogResponse{Id: id}, nil
+}
+
+func (s *server) AddLogs(ctx context.Context, req *pb.AddLogsRequest) (*pb.AddLogsResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.AddLogs(ctx, logsFromPB(req.GetLogs())); err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.AddLogsResponse{}, nil
+}
+
+func (s *server) Logs(ctx context.Context, req *pb.LogsRequest) (*pb.LogsResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	q := req.GetQuery()
+	ls, err := r.Logs(ctx, repository.LogQuery{LogFilter: logFilterFromPB(q.GetFilter()), Limit: int(q.GetLimit()), Offset: int(q.GetOffset())})
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.LogsResponse{Logs: logsToPB(ls)}, nil
+}
+
+func (s *server) CountLogs(ctx context.Context, req *pb.CountLogsRequest) (*pb.CountResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	n, err := r.CountLogs(ctx, logFilterFromPB(req.GetFilter()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.CountResponse{Count: n}, nil
+}
+
+func (s *server) MaxLogID(ctx context.Context, _ *pb.MaxLogIDRequest) (*pb.MaxLogIDResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	id, err := r.MaxLogID(ctx)
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.MaxLogIDResponse{Id: id}, nil
+}
+
+func (s *server) LogsAfterID(ctx context.Context, req *pb.LogsAfterIDRequest) (*pb.LogsResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	ls, err := r.LogsAfterID(ctx, req.GetAfterId(), int(req.GetLimit()), logFilterFromPB(req.GetFilter()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.LogsResponse{Logs: logsToPB(ls)}, nil
+}
+
+func (s *server) LogHistogram(ctx context.Context, req *pb.LogHistogramRequest) (*pb.LogHistogramResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	buckets, err := r.LogHistogram(ctx, logFilterFromPB(req.GetFilter()), time.Duration(req.GetIntervalNanos()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	out := make([]*pb.Bucket, len(buckets))
+	for i, b := range buckets {
+		out[i] = &pb.Bucket{Start: ts(b.Start), Count: b.Count}
+	}
+	return &pb.LogHistogramResponse{Buckets: out}, nil
+}
+
+func (s *server) Stats(ctx context.Context, _ *pb.StatsRequest) (*pb.StatsResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	st, err := r.Stats(ctx)
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.StatsResponse{Stats: &pb.Stats{
+		TotalLogs: st.TotalLogs, UniqueAttackers: st.UniqueAttackers, ActiveDeckies: st.ActiveDeckies, DeployedDeckies: st.DeployedDeckies,
+	}}, nil
+}
+
+func (s *server) AddBounty(ctx context.Context, req *pb.AddBountyRequest) (*pb.AddBountyResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	added, err := r.AddBounty(ctx, bountyFromPB(req.GetBounty()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.AddBountyResponse{Added: added}, nil
+}
+
+func (s *server) Bounties(ctx context.Context, req *pb.BountiesRequest) (*pb.BountiesResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	q := req.GetQuery()
+	list, err := r.Bounties(ctx, repository.BountyQuery{BountyFilter: bountyFilterFromPB(q.GetFilter()), Limit: int(q.GetLimit()), Offset: int(q.GetOffset())})
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.BountiesResponse{Bounties: bountiesToPB(list)}, nil
+}
+
+func (s *server) CountBounties(ctx context.Context, req *pb.CountBountiesRequest) (*pb.CountResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	n, err := r.CountBounties(ctx, bountyFilterFromPB(req.GetFilter()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.CountResponse{Count: n}, nil
+}
+
+func (s *server) BountiesByIP(ctx context.Context, req *pb.BountiesByIPRequest) (*pb.BountiesByIPResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.BountiesByIP(ctx, ipsFromPB(req.GetAll(), req.GetIps()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	out := make([]*pb.IPBounties, 0, len(m))
+	for ip, list := range m {
+		out = append(out, &pb.IPBounties{Ip: bs(ip), Bounties: bountiesToPB(list)})
+	}
+	return &pb.BountiesByIPResponse{Entries: out}, nil
+}
+
+func (s *server) BountiesAfterID(ctx context.Context, req *pb.BountiesAfterIDRequest) (*pb.BountiesResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	list, err := r.BountiesAfterID(ctx, req.GetAfterId(), int(req.GetLimit()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.BountiesResponse{Bounties: bountiesToPB(list)}, nil
+}
+
+func (s *server) State(ctx context.Context, req *pb.StateRequest) (*pb.StateResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	v, err := r.State(ctx, str(req.GetKey()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.StateResponse{Value: raw(v)}, nil
+}
+
+func (s *server) SetState(ctx context.Context, req *pb.SetStateRequest) (*pb.SetStateResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.SetState(ctx, str(req.GetKey()), rawOf(req.GetValue())); err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.SetStateResponse{}, nil
+}
+
+func (s *server) StateKeys(ctx context.Context, _ *pb.StateKeysRequest) (*pb.StateKeysResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := r.StateKeys(ctx)
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.StateKeysResponse{Keys: bss(keys)}, nil
+}
+
+func (s *server) UpsertDecky(ctx context.Context, req *pb.UpsertDeckyRequest) (*pb.UpsertDeckyResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.UpsertDecky(ctx, deckyFromPB(req.GetDecky())); err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.UpsertDeckyResponse{}, nil
+}
+
+func (s *server) Deckies(ctx context.Context, _ *pb.DeckiesRequest) (*pb.DeckiesResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	ds, err := r.Deckies(ctx)
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.DeckiesResponse{Deckies: deckiesToPB(ds)}, nil
+}
+
+func (s *server) DeleteDecky(ctx context.Context, req *pb.DeleteDeckyRequest) (*pb.DeletedResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	ok, err := r.DeleteDecky(ctx, str(req.GetName()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.DeletedResponse{Deleted: ok}, nil
+}
+
+func (s *server) CreateUser(ctx context.Context, req *pb.CreateUserRequest) (*pb.UserResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.CreateUser(ctx, userFromPB(req.GetUser()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.UserResponse{User: userToPB(&u)}, nil
+}
+
+func (s *server) UserByUsername(ctx context.Context, req *pb.UserByUsernameRequest) (*pb.UserResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.UserByUsername(ctx, str(req.GetUsername()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.UserResponse{User: userToPB(&u)}, nil
+}
+
+func (s *server) UserByUUID(ctx context.Context, req *pb.UserByUUIDRequest) (*pb.UserResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.UserByUUID(ctx, str(req.GetUuid()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.UserResponse{User: userToPB(&u)}, nil
+}
+
+func (s *server) Users(ctx context.Context, _ *pb.UsersRequest) (*pb.UsersResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	us, err := r.Users(ctx)
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.UsersResponse{Users: usersToPB(us)}, nil
+}
+
+func (s *server) UpdateUserPassword(ctx context.Context, req *pb.UpdateUserPasswordRequest) (*pb.UpdateUserPasswordResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.UpdateUserPassword(ctx, str(req.GetUuid()), str(req.GetPasswordHash()), req.GetMustChange()); err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.UpdateUserPasswordResponse{}, nil
+}
+
+func (s *server) UpdateUserRole(ctx context.Context, req *pb.UpdateUserRoleRequest) (*pb.UpdateUserRoleResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.UpdateUserRole(ctx, str(req.GetUuid()), repository.Role(str(req.GetRole()))); err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.UpdateUserRoleResponse{}, nil
+}
+
+func (s *server) DeleteUser(ctx context.Context, req *pb.DeleteUserRequest) (*pb.DeletedResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	ok, err := r.DeleteUser(ctx, str(req.GetUuid()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.DeletedResponse{Deleted: ok}, nil
+}
+
+func (s *server) UpsertAttacker(ctx context.Context, req *pb.UpsertAttackerRequest) (*pb.UpsertAttackerResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	id, err := r.UpsertAttacker(ctx, attackerFromPB(req.GetAttacker()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.UpsertAttackerResponse{Uuid: bs(id)}, nil
+}
+
+func (s *server) AttackerByUUID(ctx context.Context, req *pb.AttackerByUUIDRequest) (*pb.AttackerResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	a, err := r.AttackerByUUID(ctx, str(req.GetUuid()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.AttackerResponse{Attacker: attackerToPB(&a)}, nil
+}
+
+func (s *server) Attackers(ctx context.Context, req *pb.AttackersRequest) (*pb.AttackersResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	q := req.GetQuery()
+	as, err := r.Attackers(ctx, repository.AttackerQuery{
+		AttackerFilter: attackerFilterFromPB(q.GetFilter()),
+		Sort:           repository.AttackerSort(str(q.GetSort())),
+		Limit:          int(q.GetLimit()),
+		Offset:         int(q.GetOffset()),
+	})
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.AttackersResponse{Attackers: attackersToPB(as)}, nil
+}
+
+func (s *server) CountAttackers(ctx context.Context, req *pb.CountAttackersRequest) (*pb.CountResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	n, err := r.CountAttackers(ctx, attackerFilterFromPB(req.GetFilter()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.CountResponse{Count: n}, nil
+}
+
+func (s *server) AttackerCommands(ctx context.Context, req *pb.AttackerCommandsRequest) (*pb.AttackerCommandsResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.AttackerCommands(ctx, str(req.GetUuid()), str(req.GetService()), int(req.GetLimit()), int(req.GetOffset()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.AttackerCommandsResponse{Page: &pb.CommandPage{Total: int64(page.Total), Commands: commandsToPB(page.Commands)}}, nil
+}
+
+func (s *server) UpsertAttackerBehavior(ctx context.Context, req *pb.UpsertAttackerBehaviorRequest) (*pb.UpsertAttackerBehaviorResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.UpsertAttackerBehavior(ctx, str(req.GetUuid()), behaviorFromPB(req.GetBehavior())); err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.UpsertAttackerBehaviorResponse{}, nil
+}
+
+func (s *server) AttackerBehavior(ctx context.Context, req *pb.AttackerBehaviorRequest) (*pb.AttackerBehaviorResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	b, err := r.AttackerBehavior(ctx, str(req.GetUuid()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.AttackerBehaviorResponse{Behavior: behaviorToPB(&b)}, nil
+}
+
+func (s *server) BehaviorsByIP(ctx context.Context, req *pb.BehaviorsByIPRequest) (*pb.BehaviorsByIPResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.BehaviorsByIP(ctx, ipsFromPB(req.GetAll(), req.GetIps()))
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	out := make([]*pb.IPBehavior, 0, len(m))
+	for ip, b := range m {
+		out = append(out, &pb.IPBehavior{Ip: bs(ip), Behavior: behaviorToPB(&b)})
+	}
+	return &pb.BehaviorsByIPResponse{Entries: out}, nil
+}
+
+func (s *server) Purge(ctx context.Context, _ *pb.PurgeRequest) (*pb.PurgeResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Purge(ctx)
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.PurgeResponse{Result: &pb.PurgeResult{Logs: res.Logs, Bounties: res.Bounties, Behaviors: res.Behaviors, Attackers: res.Attackers}}, nil
+}
+
+func (s *server) Import(ctx context.Context, req *pb.ImportRequest) (*pb.ImportResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Import(ctx, batchFromPB(req.GetBatch())); err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.ImportResponse{}, nil
+}
+
+func (s *server) Describe(ctx context.Context, _ *pb.DescribeRequest) (*pb.DescribeResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	info, err := r.Describe(ctx)
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.DescribeResponse{Info: infoToPB(info)}, nil
+}
+
+func (s *server) TableCounts(ctx context.Context, _ *pb.TableCountsRequest) (*pb.TableCountsResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	tcs, err := r.TableCounts(ctx)
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	out := make([]*pb.TableCount, len(tcs))
+	for i, tc := range tcs {
+		out[i] = &pb.TableCount{Table: bs(tc.Table), Rows: tc.Rows, Missing: tc.Missing}
+	}
+	return &pb.TableCountsResponse{Counts: out}, nil
+}
+
+func (s *server) Reset(ctx context.Context, req *pb.ResetRequest) (*pb.ResetResponse, error) {
+	r, err := s.r()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Reset(ctx, repository.ResetMode(str(req.GetMode()))); err != nil {
+		return nil, ToStatus(err)
+	}
+	return &pb.ResetResponse{}, nil
+}

@@ -1,0 +1,205 @@
+package testsuite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+
+	mysqldrv "github.com/go-sql-driver/mysql"
+
+	"github.com/decnet/decnet-db/core/registry"
+	"github.com/decnet/decnet-db/core/repository"
+)
+
+// mysqlBenchDB makes a scratch database with our schema on the test
+// server and returns our repository on it and a raw go-sql-driver pool on
+// another such database, so that neither side's table grows with the
+// other's rows. Both close, and the databases are dropped, when b ends.
+func mysqlBenchDB(b *testing.B) (repository.Repository, *sql.DB) {
+	b.Helper()
+	ctx := context.Background()
+	open := func() (repository.Repository, string) {
+		cfg := testConfig("mysql")
+		cfg.URL = mysqlURL(b)
+		scratch, cleanup, err := registry.Scratch(ctx, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = cleanup(context.Background()) })
+		r, err := registry.Open(ctx, scratch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := r.Initialize(ctx); err != nil {
+			b.Fatal(err)
+		}
+		return r, scratch.URL
+	}
+	repo, _ := open()
+	b.Cleanup(func() { _ = repo.Close() })
+	schema, dsn := open()
+	_ = schema.Close()
+	mc, err := mysqldrv.ParseDSN(dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// What a hand-written program would set: parseTime, UTC, utf8mb4.
+	raw, err := sql.Open("mysql", fmt.Sprintf("%s@tcp(%s)/%s?parseTime=true&loc=UTC&charset=utf8mb4&time_zone=%%27%%2B00%%3A00%%27",
+		mc.User, mc.Addr, mc.DBName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw.SetMaxOpenConns(60)
+	raw.SetMaxIdleConns(20)
+	b.Cleanup(func() { _ = raw.Close() })
+	return repo, raw
+}
+
+// rawMySQLArgs are the values a hand-written program binds for l: the time
+// as time.Time, as our MySQL dialect binds it.
+func rawMySQLArgs(l repository.Log) []any {
+	args := rawLogArgs(l)
+	args[0] = l.Timestamp.UTC()
+	return args
+}
+
+// BenchmarkMySQLAddLog: one AddLog per iteration, against the raw driver's
+// autocommit single-row INSERT.
+func BenchmarkMySQLAddLog(b *testing.B) {
+	logs := benchLogs(benchTableRows)
+	ctx := context.Background()
+	repo, raw := mysqlBenchDB(b)
+	runSides(b,
+		benchSide{"repo", func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				if _, err := repo.AddLog(ctx, logs[i%len(logs)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRows(b, 1)
+		}},
+		benchSide{"raw", func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				if _, err := raw.ExecContext(ctx, rawInsertLog, rawMySQLArgs(logs[i%len(logs)])...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRows(b, 1)
+		}},
+	)
+}
+
+// BenchmarkMySQLAddLogs inserts benchTableRows rows per iteration in
+// batches of the sub-benchmark's size, each batch one transaction: our
+// AddLogs against the raw driver's multi-row INSERT of 500 rows per
+// statement.
+func BenchmarkMySQLAddLogs(b *testing.B) {
+	logs := benchLogs(benchTableRows)
+	ctx := context.Background()
+	repo, raw := mysqlBenchDB(b)
+	each := func(b *testing.B, size int, truncate func(), insert func([]repository.Log) error) {
+		for b.Loop() {
+			b.StopTimer()
+			truncate()
+			runtime.GC()
+			b.StartTimer()
+			for start := 0; start < len(logs); start += size {
+				if err := insert(logs[start:min(start+size, len(logs))]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		reportRows(b, len(logs))
+	}
+	for _, size := range []int{500, 5000, benchTableRows} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			runSides(b,
+				benchSide{"repo", func(b *testing.B) {
+					each(b, size, func() {
+						if _, err := repo.Purge(ctx); err != nil {
+							b.Fatal(err)
+						}
+					}, func(l []repository.Log) error { return repo.AddLogs(ctx, l) })
+				}},
+				benchSide{"raw-multirow", func(b *testing.B) {
+					each(b, size, func() {
+						if _, err := raw.ExecContext(ctx, "TRUNCATE TABLE logs"); err != nil {
+							b.Fatal(err)
+						}
+					}, func(l []repository.Log) error { return rawMySQLMultiRow(ctx, raw, l, 500) })
+				}},
+			)
+		})
+	}
+}
+
+// rawMySQLMultiRow inserts logs in one transaction with multi-row INSERTs
+// of at most perStmt rows.
+func rawMySQLMultiRow(ctx context.Context, db *sql.DB, logs []repository.Log, perStmt int) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	args := make([]any, 0, perStmt*10)
+	for start := 0; start < len(logs); start += perStmt {
+		chunk := logs[start:min(start+perStmt, len(logs))]
+		args = args[:0]
+		for _, l := range chunk {
+			args = append(args, rawMySQLArgs(l)...)
+		}
+		if _, err := tx.ExecContext(ctx, rawInsertLogs(len(chunk)), args...); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// BenchmarkMySQLAddLogConcurrent8: benchWriters goroutines share b.N
+// AddLog calls; the raw side does autocommit INSERTs from as many
+// goroutines. Each of our calls returns only once its row is committed.
+func BenchmarkMySQLAddLogConcurrent8(b *testing.B) {
+	logs := benchLogs(benchTableRows)
+	ctx := context.Background()
+	repo, raw := mysqlBenchDB(b)
+	run := func(b *testing.B, add func(repository.Log) error) {
+		var wg sync.WaitGroup
+		var errs sync.Map
+		b.ResetTimer()
+		for g := range benchWriters {
+			n := b.N / benchWriters
+			if g < b.N%benchWriters {
+				n++
+			}
+			wg.Go(func() {
+				for i := range n {
+					if err := add(logs[(g+i*benchWriters)%len(logs)]); err != nil {
+						errs.Store(g, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		b.StopTimer()
+		errs.Range(func(_, err any) bool { b.Error(err); return false })
+		reportRows(b, 1)
+	}
+	runSides(b,
+		benchSide{"repo", func(b *testing.B) {
+			run(b, func(l repository.Log) error {
+				_, err := repo.AddLog(ctx, l)
+				return err
+			})
+		}},
+		benchSide{"raw", func(b *testing.B) {
+			run(b, func(l repository.Log) error {
+				_, err := raw.ExecContext(ctx, rawInsertLog, rawMySQLArgs(l)...)
+				return err
+			})
+		}},
+	)
+}
