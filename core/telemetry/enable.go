@@ -146,10 +146,14 @@ const (
 // (DECNET_DEVELOPER_TRACING) and where spans would be exported:
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT,
 // else DefaultEndpoint, with any password in it masked. The endpoint is
-// reported whether or not telemetry is on.
-func Status(cfg config.Config) (enabled bool, endpoint string) {
+// reported whether or not telemetry is on. getenv reads the environment
+// (os.Getenv, or a test's); nil means os.Getenv.
+func Status(cfg config.Config, getenv func(string) string) (enabled bool, endpoint string) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	for _, v := range []string{VarTracesEndpoint, VarEndpoint} {
-		if e := strings.TrimSpace(os.Getenv(v)); e != "" {
+		if e := strings.TrimSpace(getenv(v)); e != "" {
 			return cfg.Tracing, config.RedactURL(e)
 		}
 	}

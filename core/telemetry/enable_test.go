@@ -36,11 +36,10 @@ func TestStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv(telemetry.VarTracesEndpoint, tt.traces)
-			t.Setenv(telemetry.VarEndpoint, tt.common)
+			env := map[string]string{telemetry.VarTracesEndpoint: tt.traces, telemetry.VarEndpoint: tt.common}
 			cfg := config.Default()
 			cfg.Tracing = tt.tracing
-			on, endpoint := telemetry.Status(cfg)
+			on, endpoint := telemetry.Status(cfg, func(k string) string { return env[k] })
 			if on != tt.tracing || endpoint != tt.want {
 				t.Errorf("Status = %v, %q; want %v, %q", on, endpoint, tt.tracing, tt.want)
 			}

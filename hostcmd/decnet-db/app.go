@@ -143,3 +143,17 @@ func closeRepo(repo repository.Repository, errp *error) {
 		*errp = fmt.Errorf("close: %w", err)
 	}
 }
+
+// getenv reads one variable of the command's environment (the injected
+// one in tests).
+func (a *app) getenv(key string) string {
+	if a.environ == nil {
+		return ""
+	}
+	for _, kv := range a.environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}

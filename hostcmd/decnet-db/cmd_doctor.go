@@ -15,6 +15,7 @@ import (
 
 	"github.com/decnet/decnet-db/core/config"
 	"github.com/decnet/decnet-db/core/repository"
+	"github.com/decnet/decnet-db/core/telemetry"
 )
 
 // newDoctorCmd returns the doctor command.
@@ -83,6 +84,12 @@ func (a *app) diagnose(ctx context.Context, w io.Writer, cfg config.Config) (err
 		}
 	}()
 	fmt.Fprintf(tw, "  location\t%s\n", where(cfg))
+	on, endpoint := telemetry.Status(cfg, a.getenv)
+	if on {
+		fmt.Fprintf(tw, "  telemetry\ton (%s=true): spans and metrics over OTLP to %s\n", config.VarTracing, endpoint)
+	} else {
+		fmt.Fprintf(tw, "  telemetry\toff (set %s=true to export over OTLP to %s)\n", config.VarTracing, endpoint)
+	}
 
 	if missing, ok := missingSQLiteFile(cfg); ok {
 		fmt.Fprintf(tw, "  status\tthe database file does not exist (run 'decnet-db init')\n")

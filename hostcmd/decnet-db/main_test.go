@@ -157,6 +157,7 @@ func TestDoctor(t *testing.T) {
 		`(?m)^\s+version\s+SQLite \d`,
 		`(?m)^\s+journal_mode\s+wal$`,
 		`(?m)^\s+ping\s+ok \(`,
+		`(?m)^\s+telemetry\s+off \(set DECNET_DEVELOPER_TRACING=true to export over OTLP to localhost:4317\)$`,
 		`(?m)^\s+TABLE\s+ROWS$`,
 		`(?m)^\s+users\s+1$`,
 		`(?m)^\s+logs\s+0$`,
