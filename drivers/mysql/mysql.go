@@ -302,7 +302,6 @@ const (
 	erTooManyConnections = 1040
 	erServerShutdown     = 1053
 	erConnKilled         = 1927 // MariaDB: connection was killed
-	erQueryKilled        = 1317
 )
 
 func (d *dialect) MapError(err error) error {
