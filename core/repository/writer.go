@@ -7,10 +7,16 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 )
 
 // maxLogBatch caps how many concurrent AddLog calls share one INSERT.
 const maxLogBatch = 256
+
+// maxLinger is the longest a leader waits for the calls it expects before
+// writing its batch. It waits only when the previous batch held several
+// calls, that is when calls are concurrent, so a lone caller never waits.
+const maxLinger = 200 * time.Microsecond
 
 // maxPreparedBatch is the largest batch whose INSERT is kept prepared;
 // larger ones are sent unprepared, so that servers with a per-server limit
@@ -29,6 +35,12 @@ type logWriter struct {
 	mu      sync.Mutex
 	active  int
 	pending []*logReq
+	// expect is the size of the last batch written: as many calls are
+	// expected to arrive again soon.
+	expect int
+	// arrived, when not nil, is closed by the next call to arrive: it
+	// wakes every leader lingering for calls.
+	arrived chan struct{}
 }
 
 type logReq struct {
@@ -51,6 +63,10 @@ func (w *logWriter) add(ctx context.Context, args []any) (int64, error) {
 	req := &logReq{args: args, wake: make(chan struct{}, 1)}
 	w.mu.Lock()
 	w.pending = append(w.pending, req)
+	if w.arrived != nil {
+		close(w.arrived)
+		w.arrived = nil
+	}
 	if w.active < w.maxActive {
 		w.active++
 		req.lead = true
@@ -84,6 +100,7 @@ func (w *logWriter) add(ctx context.Context, args []any) (int64, error) {
 // lead writes batches until self's row is written, then hands the slot to
 // the next waiting call, or frees it.
 func (w *logWriter) lead(ctx context.Context, self *logReq) {
+	w.linger()
 	for done := false; !done; {
 		w.mu.Lock()
 		var batch, rest []*logReq
@@ -107,6 +124,9 @@ func (w *logWriter) lead(ctx context.Context, self *logReq) {
 			fctx = context.WithoutCancel(ctx)
 		}
 		w.write(fctx, batch)
+		w.mu.Lock()
+		w.expect = len(batch)
+		w.mu.Unlock()
 		for _, q := range batch {
 			if q != self {
 				q.wake <- struct{}{}
@@ -123,6 +143,37 @@ func (w *logWriter) lead(ctx context.Context, self *logReq) {
 		}
 	}
 	w.active--
+}
+
+// linger waits, at most maxLinger, until as many calls are pending as the
+// last batch held (group commit: under concurrency, callers whose rows were
+// just committed come back at once, and one INSERT serves them all).
+func (w *logWriter) linger() {
+	w.mu.Lock()
+	want := w.expect
+	if want <= 1 || len(w.pending) >= want {
+		w.mu.Unlock()
+		return
+	}
+	timer := time.NewTimer(maxLinger)
+	defer timer.Stop()
+	for {
+		if w.arrived == nil {
+			w.arrived = make(chan struct{})
+		}
+		arrived := w.arrived
+		w.mu.Unlock()
+		select {
+		case <-arrived:
+		case <-timer.C:
+			return
+		}
+		w.mu.Lock()
+		if len(w.pending) >= want {
+			w.mu.Unlock()
+			return
+		}
+	}
 }
 
 // write inserts the batch and sets each request's id or error. When a

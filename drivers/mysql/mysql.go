@@ -41,7 +41,7 @@ const SchemaLock = "decnet_schema_init"
 
 // writeConcurrency is how many group-commit batches of AddLog are in
 // flight at once: InnoDB's own group commit then merges their flushes.
-const writeConcurrency = 1
+const writeConcurrency = 2
 
 func init() { registry.Register(Name, driver{}) }
 
