@@ -201,7 +201,7 @@ type benchSide struct {
 // leaves of a benchmark -count times in a row, so a noisy machine's drift
 // lands on one side; to interleave, run the test binary several times with
 // -count 1 and a different -bench.rotate each time.
-var benchRotate = flag.Int("bench.rotate", 0, "run the sides of each SQLite benchmark comparison starting at side `n` (mod their number)")
+var benchRotate = flag.Int("bench.rotate", 0, "run the sides of each benchmark comparison starting at side `n` (mod their number)")
 
 // runSides runs the sides as sub-benchmarks, starting at side
 // -bench.rotate.

@@ -13,10 +13,13 @@ import (
 // maxLogBatch caps how many concurrent AddLog calls share one INSERT.
 const maxLogBatch = 256
 
-// maxLinger is the longest a leader waits for the calls it expects before
-// writing its batch. It waits only when the previous batch held several
-// calls, that is when calls are concurrent, so a lone caller never waits.
-const maxLinger = 200 * time.Microsecond
+// A leader waits for the calls it expects before writing its batch only
+// when the previous batch held several calls, that is when calls are
+// concurrent, so a lone caller never waits. It waits at most half as long
+// as the last batch took to write, and never more than maxLinger: the wait
+// costs a caller at most half a write, and buys a batch as large as the
+// last one.
+const maxLinger = time.Millisecond
 
 // maxPreparedBatch is the largest batch whose INSERT is kept prepared;
 // larger ones are sent unprepared, so that servers with a per-server limit
@@ -36,8 +39,9 @@ type logWriter struct {
 	active  int
 	pending []*logReq
 	// expect is the size of the last batch written: as many calls are
-	// expected to arrive again soon.
+	// expected to arrive again soon. took is how long it took to write.
 	expect int
+	took   time.Duration
 	// arrived, when not nil, is closed by the next call to arrive: it
 	// wakes every leader lingering for calls.
 	arrived chan struct{}
@@ -123,9 +127,11 @@ func (w *logWriter) lead(ctx context.Context, self *logReq) {
 			// context ends.
 			fctx = context.WithoutCancel(ctx)
 		}
+		start := time.Now()
 		w.write(fctx, batch)
+		took := time.Since(start)
 		w.mu.Lock()
-		w.expect = len(batch)
+		w.expect, w.took = len(batch), took
 		w.mu.Unlock()
 		for _, q := range batch {
 			if q != self {
@@ -145,8 +151,8 @@ func (w *logWriter) lead(ctx context.Context, self *logReq) {
 	w.active--
 }
 
-// linger waits, at most maxLinger, until as many calls are pending as the
-// last batch held (group commit: under concurrency, callers whose rows were
+// linger waits, at most half the last write's duration, until as many calls
+// are pending as the last batch held (group commit: under concurrency, callers whose rows were
 // just committed come back at once, and one INSERT serves them all).
 func (w *logWriter) linger() {
 	w.mu.Lock()
@@ -155,7 +161,7 @@ func (w *logWriter) linger() {
 		w.mu.Unlock()
 		return
 	}
-	timer := time.NewTimer(maxLinger)
+	timer := time.NewTimer(min(w.took/2, maxLinger))
 	defer timer.Stop()
 	for {
 		if w.arrived == nil {

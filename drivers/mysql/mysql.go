@@ -39,10 +39,6 @@ const DefaultPort = 3306
 // SchemaLock is the named lock that serializes schema creation.
 const SchemaLock = "decnet_schema_init"
 
-// writeConcurrency is how many group-commit batches of AddLog are in
-// flight at once: InnoDB's own group commit then merges their flushes.
-const writeConcurrency = 2
-
 func init() { registry.Register(Name, driver{}) }
 
 // Repo is a MySQL repository: the shared SQL repository with the MySQL
@@ -117,7 +113,6 @@ func Open(ctx context.Context, cfg config.Config) (Repo, error) {
 	return Repo{repository.NewSQLRepository(d, repository.Options{
 		Read: db, Write: db,
 		AdminUser: cfg.AdminUser, AdminPassword: cfg.AdminPassword, BcryptCost: cfg.BcryptCost,
-		WriteConcurrency: writeConcurrency,
 	})}, nil
 }
 
