@@ -73,7 +73,7 @@ With --json it prints one JSON object instead:
   decnet-db attackers --sort active --limit 10
   decnet-db attackers --service ssh --search 203.0.113. --json`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) (err error) {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkPage(limit, offset); err != nil {
 				return err
 			}
@@ -81,53 +81,49 @@ With --json it prints one JSON object instead:
 			if err != nil {
 				return usagef("--sort %q: want recent, active or traversals", sort)
 			}
-			ctx := cmd.Context()
-			repo, cfg, err := a.openData(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeRepo(repo, &err)
-			f := repository.AttackerFilter{Search: search, Service: service}
-			as, err := repo.Attackers(ctx, repository.AttackerQuery{AttackerFilter: f, Sort: s, Limit: limit, Offset: offset})
-			if err != nil {
-				return a.dataErr(ctx, repo, cfg, "attackers", err)
-			}
-			total, err := repo.CountAttackers(ctx, f)
-			if err != nil {
-				return a.dataErr(ctx, repo, cfg, "attackers: count", err)
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				res := attackersJSON{Total: total, Limit: limit, Offset: offset, Attackers: make([]attackerJSON, len(as))}
-				for i, at := range as {
-					res.Attackers[i] = attackerJSON{UUID: at.UUID, IP: at.IP, FirstSeen: jsonTime(at.FirstSeen),
-						LastSeen: jsonTime(at.LastSeen), EventCount: at.EventCount, ServiceCount: at.ServiceCount,
-						DeckyCount: at.DeckyCount, Services: orEmpty(at.Services), Deckies: orEmpty(at.Deckies),
-						TraversalPath: at.TraversalPath, IsTraversal: at.IsTraversal, BountyCount: at.BountyCount,
-						CredentialCount: at.CredentialCount, Fingerprints: at.Fingerprints, CommandCount: len(at.Commands),
-						UpdatedAt: jsonTime(at.UpdatedAt)}
-					if res.Attackers[i].Fingerprints == nil {
-						res.Attackers[i].Fingerprints = json.RawMessage("null")
+			return a.withData(cmd.Context(), func(d *dataCtx) error {
+				f := repository.AttackerFilter{Search: search, Service: service}
+				as, err := d.repo.Attackers(d.ctx, repository.AttackerQuery{AttackerFilter: f, Sort: s, Limit: limit, Offset: offset})
+				if err != nil {
+					return d.fail("attackers", err)
+				}
+				total, err := d.repo.CountAttackers(d.ctx, f)
+				if err != nil {
+					return d.fail("attackers: count", err)
+				}
+				out := cmd.OutOrStdout()
+				if asJSON {
+					res := attackersJSON{Total: total, Limit: limit, Offset: offset, Attackers: make([]attackerJSON, len(as))}
+					for i, at := range as {
+						res.Attackers[i] = attackerJSON{UUID: at.UUID, IP: at.IP, FirstSeen: jsonTime(at.FirstSeen),
+							LastSeen: jsonTime(at.LastSeen), EventCount: at.EventCount, ServiceCount: at.ServiceCount,
+							DeckyCount: at.DeckyCount, Services: orEmpty(at.Services), Deckies: orEmpty(at.Deckies),
+							TraversalPath: at.TraversalPath, IsTraversal: at.IsTraversal, BountyCount: at.BountyCount,
+							CredentialCount: at.CredentialCount, Fingerprints: at.Fingerprints, CommandCount: len(at.Commands),
+							UpdatedAt: jsonTime(at.UpdatedAt)}
+						if res.Attackers[i].Fingerprints == nil {
+							res.Attackers[i].Fingerprints = json.RawMessage("null")
+						}
+					}
+					return writeJSON(out, res)
+				}
+				if len(as) > 0 {
+					tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+					fmt.Fprintln(tw, "IP\tFIRST SEEN\tLAST SEEN\tEVENTS\tSERVICES\tDECKIES\tBOUNTIES\tTRAVERSAL\tUUID")
+					for _, at := range as {
+						trav := "-"
+						if at.IsTraversal {
+							trav = orDash(truncate(at.TraversalPath, 40))
+						}
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%d\t%d\t%s\t%s\n", at.IP, fmtTime(at.FirstSeen), fmtTime(at.LastSeen),
+							at.EventCount, orDash(truncate(strings.Join(at.Services, ","), 30)), at.DeckyCount, at.BountyCount, trav, at.UUID)
+					}
+					if err := tw.Flush(); err != nil {
+						return err
 					}
 				}
-				return writeJSON(out, res)
-			}
-			if len(as) > 0 {
-				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "IP\tFIRST SEEN\tLAST SEEN\tEVENTS\tSERVICES\tDECKIES\tBOUNTIES\tTRAVERSAL\tUUID")
-				for _, at := range as {
-					trav := "-"
-					if at.IsTraversal {
-						trav = orDash(truncate(at.TraversalPath, 40))
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%d\t%d\t%s\t%s\n", at.IP, fmtTime(at.FirstSeen), fmtTime(at.LastSeen),
-						at.EventCount, orDash(truncate(strings.Join(at.Services, ","), 30)), at.DeckyCount, at.BountyCount, trav, at.UUID)
-				}
-				if err := tw.Flush(); err != nil {
-					return err
-				}
-			}
-			return printPaging(out, "attackers", len(as), total, offset)
+				return printPaging(out, "attackers", len(as), total, offset)
+			})
 		},
 	}
 	fl := cmd.Flags()

@@ -56,46 +56,42 @@ payload is the captured JSON value.`,
   decnet-db bounties --bounty-type credential --search 203.0.113.7
   decnet-db bounties --json --limit 500 | jq '.bounties[].payload'`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) (err error) {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkPage(limit, offset); err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			repo, cfg, err := a.openData(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeRepo(repo, &err)
-			f := repository.BountyFilter{BountyType: typ, Search: search}
-			bs, err := repo.Bounties(ctx, repository.BountyQuery{BountyFilter: f, Limit: limit, Offset: offset})
-			if err != nil {
-				return a.dataErr(ctx, repo, cfg, "bounties", err)
-			}
-			total, err := repo.CountBounties(ctx, f)
-			if err != nil {
-				return a.dataErr(ctx, repo, cfg, "bounties: count", err)
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				res := bountiesJSON{Total: total, Limit: limit, Offset: offset, Bounties: make([]bountyJSON, len(bs))}
-				for i, b := range bs {
-					res.Bounties[i] = bountyJSON{ID: b.ID, Timestamp: jsonTime(b.Timestamp), Decky: b.Decky, Service: b.Service,
-						AttackerIP: b.AttackerIP, BountyType: b.BountyType, Payload: b.Payload}
+			return a.withData(cmd.Context(), func(d *dataCtx) error {
+				f := repository.BountyFilter{BountyType: typ, Search: search}
+				bs, err := d.repo.Bounties(d.ctx, repository.BountyQuery{BountyFilter: f, Limit: limit, Offset: offset})
+				if err != nil {
+					return d.fail("bounties", err)
 				}
-				return writeJSON(out, res)
-			}
-			if len(bs) > 0 {
-				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tTIME (UTC)\tTYPE\tATTACKER\tDECKY\tSERVICE\tPAYLOAD")
-				for _, b := range bs {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", b.ID, fmtTime(b.Timestamp), truncate(b.BountyType, 20),
-						orDash(b.AttackerIP), orDash(truncate(b.Decky, 24)), orDash(truncate(b.Service, 16)), truncate(string(b.Payload), 60))
+				total, err := d.repo.CountBounties(d.ctx, f)
+				if err != nil {
+					return d.fail("bounties: count", err)
 				}
-				if err := tw.Flush(); err != nil {
-					return err
+				out := cmd.OutOrStdout()
+				if asJSON {
+					res := bountiesJSON{Total: total, Limit: limit, Offset: offset, Bounties: make([]bountyJSON, len(bs))}
+					for i, b := range bs {
+						res.Bounties[i] = bountyJSON{ID: b.ID, Timestamp: jsonTime(b.Timestamp), Decky: b.Decky, Service: b.Service,
+							AttackerIP: b.AttackerIP, BountyType: b.BountyType, Payload: b.Payload}
+					}
+					return writeJSON(out, res)
 				}
-			}
-			return printPaging(out, "bounties", len(bs), total, offset)
+				if len(bs) > 0 {
+					tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+					fmt.Fprintln(tw, "ID\tTIME (UTC)\tTYPE\tATTACKER\tDECKY\tSERVICE\tPAYLOAD")
+					for _, b := range bs {
+						fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", b.ID, fmtTime(b.Timestamp), truncate(b.BountyType, 20),
+							orDash(b.AttackerIP), orDash(truncate(b.Decky, 24)), orDash(truncate(b.Service, 16)), truncate(string(b.Payload), 60))
+					}
+					if err := tw.Flush(); err != nil {
+						return err
+					}
+				}
+				return printPaging(out, "bounties", len(bs), total, offset)
+			})
 		},
 	}
 	fl := cmd.Flags()

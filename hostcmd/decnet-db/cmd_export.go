@@ -70,103 +70,99 @@ counts is printed on stderr.`,
 
 // export writes the archive of the configured database to out, or to
 // stdout when out is empty.
-func (a *app) export(ctx context.Context, stdout io.Writer, out string, pf progressFlags) (err error) {
-	repo, cfg, err := a.openData(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeRepo(repo, &err)
-
-	info, err := repo.Describe(ctx)
-	if err != nil {
-		return a.dataErr(ctx, repo, cfg, "export: describe the backend", err)
-	}
-	counts, err := repo.TableCounts(ctx)
-	if err != nil {
-		return a.dataErr(ctx, repo, cfg, "export: count the rows", err)
-	}
-	header := archiveHeader{Format: archiveFormat, Version: archiveVersion, Created: jsonTime(time.Now()),
-		Source: archiveSource{Driver: info.Driver, Version: info.Version}, Counts: map[string]int64{}}
-	var total int64
-	var missing []string
-	for _, tc := range counts {
-		if tc.Missing {
-			missing = append(missing, tc.Table)
-		}
-		header.Counts[tc.Table] = tc.Rows
-		total += tc.Rows
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("export: the %s database at %s has no schema (missing tables: %s); run 'decnet-db init'",
-			cfg.Type, where(cfg), strings.Join(missing, ", "))
-	}
-
-	// The destination: stdout, or a temporary file renamed into place once
-	// the archive is complete.
-	w := stdout
-	var tmp *os.File
-	if out != "" {
-		tmp, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-*")
+func (a *app) export(ctx context.Context, stdout io.Writer, out string, pf progressFlags) error {
+	return a.withData(ctx, func(d *dataCtx) error {
+		info, err := d.repo.Describe(d.ctx)
 		if err != nil {
-			return fmt.Errorf("export: %w", err)
+			return d.fail("export: describe the backend", err)
 		}
-		defer func() {
-			if tmp != nil {
-				_ = tmp.Close()
-				_ = os.Remove(tmp.Name())
+		counts, err := d.repo.TableCounts(d.ctx)
+		if err != nil {
+			return d.fail("export: count the rows", err)
+		}
+		header := archiveHeader{Format: archiveFormat, Version: archiveVersion, Created: jsonTime(time.Now()),
+			Source: archiveSource{Driver: info.Driver, Version: info.Version}, Counts: map[string]int64{}}
+		var total int64
+		var missing []string
+		for _, tc := range counts {
+			if tc.Missing {
+				missing = append(missing, tc.Table)
 			}
-		}()
-		if err := tmp.Chmod(0o600); err != nil {
-			return fmt.Errorf("export: %w", err)
+			header.Counts[tc.Table] = tc.Rows
+			total += tc.Rows
 		}
-		w = tmp
-	}
-	var zw *gzip.Writer
-	if strings.HasSuffix(out, ".gz") {
-		zw = gzip.NewWriter(w)
-		w = zw
-	}
+		if len(missing) > 0 {
+			return fmt.Errorf("export: the %s database at %s has no schema (missing tables: %s); run 'decnet-db init'",
+				d.cfg.Type, where(d.cfg), strings.Join(missing, ", "))
+		}
 
-	prog := a.newProgress(pf, "export", "rows", total)
-	start := time.Now()
-	aw := newArchiveWriter(w)
-	ex := &exporter{repo: repo, aw: aw, prog: prog, counts: map[string]int64{}}
-	err = ex.run(ctx, header)
-	prog.Finish()
-	if err != nil {
-		return a.dataErr(ctx, repo, cfg, "export", err)
-	}
-	if zw != nil {
-		if err := zw.Close(); err != nil {
-			return fmt.Errorf("export: %w", err)
+		// The destination: stdout, or a temporary file renamed into place once
+		// the archive is complete.
+		w := stdout
+		var tmp *os.File
+		if out != "" {
+			tmp, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-*")
+			if err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			defer func() {
+				if tmp != nil {
+					_ = tmp.Close()
+					_ = os.Remove(tmp.Name())
+				}
+			}()
+			if err := tmp.Chmod(0o600); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			w = tmp
 		}
-	}
-	if tmp != nil {
-		if err := tmp.Sync(); err != nil {
-			return fmt.Errorf("export: %w", err)
+		var zw *gzip.Writer
+		if strings.HasSuffix(out, ".gz") {
+			zw = gzip.NewWriter(w)
+			w = zw
 		}
-		if err := tmp.Close(); err != nil {
-			return fmt.Errorf("export: %w", err)
+
+		prog := a.newProgress(pf, "export", "rows", total)
+		start := time.Now()
+		aw := newArchiveWriter(w)
+		ex := &exporter{repo: d.repo, aw: aw, prog: prog, counts: map[string]int64{}}
+		err = ex.run(d.ctx, header)
+		prog.Finish()
+		if err != nil {
+			return d.fail("export", err)
 		}
-		if err := os.Rename(tmp.Name(), out); err != nil {
-			return fmt.Errorf("export: %w", err)
+		if zw != nil {
+			if err := zw.Close(); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
 		}
-		tmp = nil
-	}
-	dest := out
-	if dest == "" {
-		dest = "stdout"
-	}
-	var n int64
-	for _, c := range ex.counts {
-		n += c
-	}
-	fmt.Fprintf(a.stderr, "exported %d rows from %s (%s) to %s in %s: %s\n", n, cfg.Type, where(cfg), dest,
-		time.Since(start).Round(time.Millisecond), fmtCounts(ex.counts))
-	if changed := diffCounts(header.Counts, ex.counts, "at the start", "exported"); changed != "" {
-		fmt.Fprintf(a.stderr, "note: the database changed during the export (%s); the archive's end record counts what it holds\n", changed)
-	}
-	return nil
+		if tmp != nil {
+			if err := tmp.Sync(); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			if err := tmp.Close(); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			if err := os.Rename(tmp.Name(), out); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			tmp = nil
+		}
+		dest := out
+		if dest == "" {
+			dest = "stdout"
+		}
+		var n int64
+		for _, c := range ex.counts {
+			n += c
+		}
+		fmt.Fprintf(a.stderr, "exported %d rows from %s (%s) to %s in %s: %s\n", n, d.cfg.Type, where(d.cfg), dest,
+			time.Since(start).Round(time.Millisecond), fmtCounts(ex.counts))
+		if changed := diffCounts(header.Counts, ex.counts, "at the start", "exported"); changed != "" {
+			fmt.Fprintf(a.stderr, "note: the database changed during the export (%s); the archive's end record counts what it holds\n", changed)
+		}
+		return nil
+	})
 }
 
 // exporter streams the tables to an archive.

@@ -44,7 +44,7 @@ With --json it prints one JSON object instead:
   decnet-db histogram --interval 1h --search service:ssh --since 2024-01-15
   decnet-db histogram --interval 24h --json`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) (err error) {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := ff.filter()
 			if err != nil {
 				return err
@@ -52,44 +52,40 @@ With --json it prints one JSON object instead:
 			if interval < time.Second || interval%time.Second != 0 {
 				return usagef("--interval must be a whole number of seconds, at least 1s, got %s", interval)
 			}
-			ctx := cmd.Context()
-			repo, cfg, err := a.openData(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeRepo(repo, &err)
-			buckets, err := repo.LogHistogram(ctx, f, interval)
-			if err != nil {
-				return a.dataErr(ctx, repo, cfg, "histogram", err)
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				res := histogramJSON{IntervalSeconds: int64(interval / time.Second), Buckets: make([]bucketJSON, len(buckets))}
-				for i, b := range buckets {
-					res.Buckets[i] = bucketJSON{Start: jsonTime(b.Start), Count: b.Count}
+			return a.withData(cmd.Context(), func(d *dataCtx) error {
+				buckets, err := d.repo.LogHistogram(d.ctx, f, interval)
+				if err != nil {
+					return d.fail("histogram", err)
 				}
-				return writeJSON(out, res)
-			}
-			if len(buckets) == 0 {
-				_, err := fmt.Fprintln(out, "no events match")
+				out := cmd.OutOrStdout()
+				if asJSON {
+					res := histogramJSON{IntervalSeconds: int64(interval / time.Second), Buckets: make([]bucketJSON, len(buckets))}
+					for i, b := range buckets {
+						res.Buckets[i] = bucketJSON{Start: jsonTime(b.Start), Count: b.Count}
+					}
+					return writeJSON(out, res)
+				}
+				if len(buckets) == 0 {
+					_, err := fmt.Fprintln(out, "no events match")
+					return err
+				}
+				var most, total int64
+				for _, b := range buckets {
+					most = max(most, b.Count)
+					total += b.Count
+				}
+				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "START (UTC)\tCOUNT")
+				for _, b := range buckets {
+					bar := strings.Repeat("#", int((b.Count*40+most-1)/most))
+					fmt.Fprintf(tw, "%s\t%d\t%s\n", fmtTime(b.Start), b.Count, bar)
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(out, "\n%d events in %d buckets of %s\n", total, len(buckets), interval)
 				return err
-			}
-			var most, total int64
-			for _, b := range buckets {
-				most = max(most, b.Count)
-				total += b.Count
-			}
-			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "START (UTC)\tCOUNT")
-			for _, b := range buckets {
-				bar := strings.Repeat("#", int((b.Count*40+most-1)/most))
-				fmt.Fprintf(tw, "%s\t%d\t%s\n", fmtTime(b.Start), b.Count, bar)
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(out, "\n%d events in %d buckets of %s\n", total, len(buckets), interval)
-			return err
+			})
 		},
 	}
 	ff.add(cmd)

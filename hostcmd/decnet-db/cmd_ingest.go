@@ -155,7 +155,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // ingest reads name ("-" for stdin) and stores its lines; see newIngestCmd.
-func (a *app) ingest(ctx context.Context, out io.Writer, name string, o ingestOptions) (err error) {
+func (a *app) ingest(ctx context.Context, out io.Writer, name string, o ingestOptions) error {
 	display := name
 	var src io.Reader = a.stdin
 	size := int64(-1)
@@ -182,43 +182,39 @@ func (a *app) ingest(ctx context.Context, out io.Writer, name string, o ingestOp
 		in = zr
 	}
 
-	repo, cfg, err := a.openData(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeRepo(repo, &err)
+	return a.withData(ctx, func(d *dataCtx) error {
+		unit, total := "", size
+		if size < 0 {
+			unit = "lines"
+		}
+		prog := a.newProgress(o.progress, "ingest", unit, total)
+		w := &ingestWriter{repo: d.repo, o: o, display: display, prog: prog, resume: o.skip, start: time.Now()}
+		prog.detail = func() string { return fmt.Sprintf("%d logs committed, %d bad lines", w.committed, w.bad) }
 
-	unit, total := "", size
-	if size < 0 {
-		unit = "lines"
-	}
-	prog := a.newProgress(o.progress, "ingest", unit, total)
-	w := &ingestWriter{repo: repo, o: o, display: display, prog: prog, resume: o.skip, start: time.Now()}
-	prog.detail = func() string { return fmt.Sprintf("%d logs committed, %d bad lines", w.committed, w.bad) }
+		groups := make(chan ingestGroup, 4)
+		done := make(chan struct{})
+		defer close(done)
+		parse := newCollectorParser().parse
+		if o.format == formatRFC5424 {
+			parse = parseRFC5424
+		}
+		go readIngest(in, counter, parse, o, groups, done)
 
-	groups := make(chan ingestGroup, 4)
-	done := make(chan struct{})
-	defer close(done)
-	parse := newCollectorParser().parse
-	if o.format == formatRFC5424 {
-		parse = parseRFC5424
-	}
-	go readIngest(in, counter, parse, o, groups, done)
-
-	runErr := w.run(ctx, groups, size >= 0)
-	prog.Finish()
-	w.summary(out)
-	switch {
-	case ctx.Err() != nil:
-		// Not wrapping ctx.Err(): run would replace this message by
-		// "interrupted".
-		return fmt.Errorf("ingest interrupted: %d logs committed; resume with --skip %d", w.committed, w.resume)
-	case runErr != nil:
-		return a.dataErr(ctx, repo, cfg, "ingest", fmt.Errorf("%w; %d logs committed; resume with --skip %d", runErr, w.committed, w.resume))
-	case w.bad > 0:
-		return fmt.Errorf("ingest: %d bad lines were not stored (reported above); the other %d logs are committed", w.bad, w.committed)
-	}
-	return nil
+		runErr := w.run(d.ctx, groups, size >= 0)
+		prog.Finish()
+		w.summary(out)
+		switch {
+		case d.ctx.Err() != nil:
+			// Not wrapping ctx.Err(): run would replace this message by
+			// "interrupted".
+			return fmt.Errorf("ingest interrupted: %d logs committed; resume with --skip %d", w.committed, w.resume)
+		case runErr != nil:
+			return d.fail("ingest", fmt.Errorf("%w; %d logs committed; resume with --skip %d", runErr, w.committed, w.resume))
+		case w.bad > 0:
+			return fmt.Errorf("ingest: %d bad lines were not stored (reported above); the other %d logs are committed", w.bad, w.committed)
+		}
+		return nil
+	})
 }
 
 // readIngest reads lines from in, skips the first o.skip, parses the rest

@@ -85,7 +85,7 @@ total counts every match; timestamps are RFC 3339 in UTC.`,
   decnet-db logs --search 'attacker:203.0.113.7' --since 2024-01-15 --until '2024-01-16 12:00:00'
   decnet-db logs --json --limit 1000 --offset 1000 | jq '.logs[].attacker_ip'`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) (err error) {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := ff.filter()
 			if err != nil {
 				return err
@@ -93,29 +93,25 @@ total counts every match; timestamps are RFC 3339 in UTC.`,
 			if err := checkPage(limit, offset); err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			repo, cfg, err := a.openData(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeRepo(repo, &err)
-			logs, err := repo.Logs(ctx, repository.LogQuery{LogFilter: f, Limit: limit, Offset: offset})
-			if err != nil {
-				return a.dataErr(ctx, repo, cfg, "logs", err)
-			}
-			total, err := repo.CountLogs(ctx, f)
-			if err != nil {
-				return a.dataErr(ctx, repo, cfg, "logs: count", err)
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				res := logsJSON{Total: total, Limit: limit, Offset: offset, Logs: make([]archiveLog, len(logs))}
-				for i, l := range logs {
-					res.Logs[i] = toArchiveLog(l)
+			return a.withData(cmd.Context(), func(d *dataCtx) error {
+				logs, err := d.repo.Logs(d.ctx, repository.LogQuery{LogFilter: f, Limit: limit, Offset: offset})
+				if err != nil {
+					return d.fail("logs", err)
 				}
-				return writeJSON(out, res)
-			}
-			return printLogs(out, logs, total, offset)
+				total, err := d.repo.CountLogs(d.ctx, f)
+				if err != nil {
+					return d.fail("logs: count", err)
+				}
+				out := cmd.OutOrStdout()
+				if asJSON {
+					res := logsJSON{Total: total, Limit: limit, Offset: offset, Logs: make([]archiveLog, len(logs))}
+					for i, l := range logs {
+						res.Logs[i] = toArchiveLog(l)
+					}
+					return writeJSON(out, res)
+				}
+				return printLogs(out, logs, total, offset)
+			})
 		},
 	}
 	ff.add(cmd)

@@ -45,55 +45,50 @@ Exit codes: 0 done (or dry run), 1 the reset failed (the reason is printed),
   DECNET_DB_TYPE=mysql DECNET_DB_URL='mysql://decnet:pw@db:3306/decnet' \
     decnet-db reset --mode drop-tables --i-know-what-im-doing`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) (err error) {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			m := repository.ResetMode(mode)
 			if m != repository.ResetTruncate && m != repository.ResetDropTables {
 				return usagef("--mode %q: want truncate or drop-tables", mode)
 			}
-			ctx := cmd.Context()
-			out := cmd.OutOrStdout()
-			repo, cfg, err := a.openData(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeRepo(repo, &err)
-
-			fmt.Fprintf(out, "backend:  %s\nlocation: %s\n", cfg.Type, where(cfg))
-			counts, err := repo.TableCounts(ctx)
-			if err != nil {
-				return fmt.Errorf("reset: count the rows of the tables: %w", err)
-			}
-			if err := printTableCounts(out, counts); err != nil {
-				return err
-			}
-			var rows int64
-			present := 0
-			for _, tc := range counts {
-				rows += tc.Rows
-				if !tc.Missing {
-					present++
+			return a.withData(cmd.Context(), func(d *dataCtx) error {
+				out := cmd.OutOrStdout()
+				fmt.Fprintf(out, "backend:  %s\nlocation: %s\n", d.cfg.Type, where(d.cfg))
+				counts, err := d.repo.TableCounts(d.ctx)
+				if err != nil {
+					return fmt.Errorf("reset: count the rows of the tables: %w", err)
 				}
-			}
-			what, done := "delete", "deleted"
-			scope := fmt.Sprintf("%d rows from %d tables, keeping the schema", rows, present)
-			if m == repository.ResetDropTables {
-				what, done = "drop", "dropped"
-				scope = fmt.Sprintf("%d tables holding %d rows", present, rows)
-			}
-			if !execute {
-				_, err := fmt.Fprintf(out, "\ndry run: reset --mode %s would %s %s; nothing was changed.\nRun again with --i-know-what-im-doing to do it.\n", m, what, scope)
+				if err := printTableCounts(out, counts); err != nil {
+					return err
+				}
+				var rows int64
+				present := 0
+				for _, tc := range counts {
+					rows += tc.Rows
+					if !tc.Missing {
+						present++
+					}
+				}
+				what, done := "delete", "deleted"
+				scope := fmt.Sprintf("%d rows from %d tables, keeping the schema", rows, present)
+				if m == repository.ResetDropTables {
+					what, done = "drop", "dropped"
+					scope = fmt.Sprintf("%d tables holding %d rows", present, rows)
+				}
+				if !execute {
+					_, err := fmt.Fprintf(out, "\ndry run: reset --mode %s would %s %s; nothing was changed.\nRun again with --i-know-what-im-doing to do it.\n", m, what, scope)
+					return err
+				}
+				if err := d.repo.Reset(d.ctx, m); err != nil {
+					return fmt.Errorf("reset --mode %s of the %s database at %s failed: %w", m, d.cfg.Type, where(d.cfg), err)
+				}
+				fmt.Fprintf(out, "\nreset --mode %s: %s %s.\n", m, done, scope)
+				if m == repository.ResetTruncate {
+					_, err = fmt.Fprintln(out, "Every user was deleted: run 'decnet-db init' to seed the admin again.")
+				} else {
+					_, err = fmt.Fprintln(out, "Run 'decnet-db init' to create the schema and seed the admin again.")
+				}
 				return err
-			}
-			if err := repo.Reset(ctx, m); err != nil {
-				return fmt.Errorf("reset --mode %s of the %s database at %s failed: %w", m, cfg.Type, where(cfg), err)
-			}
-			fmt.Fprintf(out, "\nreset --mode %s: %s %s.\n", m, done, scope)
-			if m == repository.ResetTruncate {
-				_, err = fmt.Fprintln(out, "Every user was deleted: run 'decnet-db init' to seed the admin again.")
-			} else {
-				_, err = fmt.Fprintln(out, "Run 'decnet-db init' to create the schema and seed the admin again.")
-			}
-			return err
+			})
 		},
 	}
 	f := cmd.Flags()

@@ -39,29 +39,25 @@ With --json it prints one JSON object instead: {"keys": ["deployment", ...]}.`,
 		Example: `  decnet-db state list
   decnet-db state list --json`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) (err error) {
-			ctx := cmd.Context()
-			repo, cfg, err := a.openData(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeRepo(repo, &err)
-			keys, err := repo.StateKeys(ctx)
-			if err != nil {
-				return a.dataErr(ctx, repo, cfg, "state list", err)
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				return writeJSON(out, struct {
-					Keys []string `json:"keys"`
-				}{orEmpty(keys)})
-			}
-			for _, k := range keys {
-				if _, err := fmt.Fprintln(out, k); err != nil {
-					return err
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withData(cmd.Context(), func(d *dataCtx) error {
+				keys, err := d.repo.StateKeys(d.ctx)
+				if err != nil {
+					return d.fail("state list", err)
 				}
-			}
-			return nil
+				out := cmd.OutOrStdout()
+				if asJSON {
+					return writeJSON(out, struct {
+						Keys []string `json:"keys"`
+					}{orEmpty(keys)})
+				}
+				for _, k := range keys {
+					if _, err := fmt.Fprintln(out, k); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"keys": [...]} instead of one key a line`)
@@ -81,29 +77,25 @@ With --json it prints one JSON object instead: {"key": "KEY", "value": VALUE}.`,
 		Example: `  decnet-db state get deployment
   decnet-db state get deployment | jq .deckies`,
 		Args: exactArgs("KEY"),
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			ctx := cmd.Context()
-			repo, cfg, err := a.openData(ctx)
-			if err != nil {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withData(cmd.Context(), func(d *dataCtx) error {
+				v, err := d.repo.State(d.ctx, args[0])
+				if errors.Is(err, repository.ErrNotFound) {
+					return fmt.Errorf("state get: no key %q (see 'decnet-db state list')", args[0])
+				}
+				if err != nil {
+					return d.fail("state get", err)
+				}
+				out := cmd.OutOrStdout()
+				if asJSON {
+					return writeJSON(out, struct {
+						Key   string          `json:"key"`
+						Value json.RawMessage `json:"value"`
+					}{args[0], v})
+				}
+				_, err = fmt.Fprintf(out, "%s\n", v)
 				return err
-			}
-			defer closeRepo(repo, &err)
-			v, err := repo.State(ctx, args[0])
-			if errors.Is(err, repository.ErrNotFound) {
-				return fmt.Errorf("state get: no key %q (see 'decnet-db state list')", args[0])
-			}
-			if err != nil {
-				return a.dataErr(ctx, repo, cfg, "state get", err)
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				return writeJSON(out, struct {
-					Key   string          `json:"key"`
-					Value json.RawMessage `json:"value"`
-				}{args[0], v})
-			}
-			_, err = fmt.Fprintf(out, "%s\n", v)
-			return err
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"key": KEY, "value": VALUE} instead of the value`)
@@ -146,17 +138,13 @@ stored exactly as given, whitespace included.`,
 				jerr := json.Unmarshal(value, &v)
 				return usagef("state set %q: the value is not valid JSON: %v", key, jerr)
 			}
-			ctx := cmd.Context()
-			repo, cfg, err := a.openData(ctx)
-			if err != nil {
+			return a.withData(cmd.Context(), func(d *dataCtx) error {
+				if err := d.repo.SetState(d.ctx, key, value); err != nil {
+					return d.fail("state set", err)
+				}
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "state %q set (%d bytes)\n", key, len(value))
 				return err
-			}
-			defer closeRepo(repo, &err)
-			if err := repo.SetState(ctx, key, value); err != nil {
-				return a.dataErr(ctx, repo, cfg, "state set", err)
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "state %q set (%d bytes)\n", key, len(value))
-			return err
+			})
 		},
 	}
 }

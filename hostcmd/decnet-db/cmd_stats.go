@@ -30,28 +30,24 @@ With --json it prints one JSON object instead:
 		Example: `  decnet-db stats
   decnet-db stats --json | jq .unique_attackers`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) (err error) {
-			ctx := cmd.Context()
-			repo, cfg, err := a.openData(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeRepo(repo, &err)
-			s, err := repo.Stats(ctx)
-			if err != nil {
-				return a.dataErr(ctx, repo, cfg, "stats", err)
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				return writeJSON(out, statsJSON{TotalLogs: s.TotalLogs, UniqueAttackers: s.UniqueAttackers,
-					ActiveDeckies: s.ActiveDeckies, DeployedDeckies: s.DeployedDeckies})
-			}
-			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintf(tw, "events (logs):\t%d\n", s.TotalLogs)
-			fmt.Fprintf(tw, "unique attackers:\t%d\n", s.UniqueAttackers)
-			fmt.Fprintf(tw, "active deckies:\t%d\n", s.ActiveDeckies)
-			fmt.Fprintf(tw, "deployed deckies:\t%d\n", s.DeployedDeckies)
-			return tw.Flush()
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withData(cmd.Context(), func(d *dataCtx) error {
+				s, err := d.repo.Stats(d.ctx)
+				if err != nil {
+					return d.fail("stats", err)
+				}
+				out := cmd.OutOrStdout()
+				if asJSON {
+					return writeJSON(out, statsJSON{TotalLogs: s.TotalLogs, UniqueAttackers: s.UniqueAttackers,
+						ActiveDeckies: s.ActiveDeckies, DeployedDeckies: s.DeployedDeckies})
+				}
+				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+				fmt.Fprintf(tw, "events (logs):\t%d\n", s.TotalLogs)
+				fmt.Fprintf(tw, "unique attackers:\t%d\n", s.UniqueAttackers)
+				fmt.Fprintf(tw, "active deckies:\t%d\n", s.ActiveDeckies)
+				fmt.Fprintf(tw, "deployed deckies:\t%d\n", s.DeployedDeckies)
+				return tw.Flush()
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object (shape above) instead of a table")

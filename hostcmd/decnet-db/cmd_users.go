@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -61,38 +60,34 @@ With --json it prints one JSON object instead:
 		Example: `  decnet-db users list
   decnet-db users list --json | jq -r '.users[] | select(.role == "admin") | .username'`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) (err error) {
-			ctx := cmd.Context()
-			repo, cfg, err := a.openData(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeRepo(repo, &err)
-			us, err := repo.Users(ctx)
-			if err != nil {
-				return a.dataErr(ctx, repo, cfg, "users list", err)
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				res := struct {
-					Users []userJSON `json:"users"`
-				}{make([]userJSON, len(us))}
-				for i, u := range us {
-					res.Users[i] = userJSON{UUID: u.UUID, Username: u.Username, Role: string(u.Role),
-						MustChangePassword: u.MustChangePassword, CreatedAt: jsonTime(u.CreatedAt)}
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withData(cmd.Context(), func(d *dataCtx) error {
+				us, err := d.repo.Users(d.ctx)
+				if err != nil {
+					return d.fail("users list", err)
 				}
-				return writeJSON(out, res)
-			}
-			if len(us) == 0 {
-				_, err := fmt.Fprintln(out, "no users (run 'decnet-db init' to seed the admin)")
-				return err
-			}
-			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "USERNAME\tROLE\tMUST CHANGE\tCREATED (UTC)\tUUID")
-			for _, u := range us {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Username, u.Role, yesNo(u.MustChangePassword), fmtTime(u.CreatedAt), u.UUID)
-			}
-			return tw.Flush()
+				out := cmd.OutOrStdout()
+				if asJSON {
+					res := struct {
+						Users []userJSON `json:"users"`
+					}{make([]userJSON, len(us))}
+					for i, u := range us {
+						res.Users[i] = userJSON{UUID: u.UUID, Username: u.Username, Role: string(u.Role),
+							MustChangePassword: u.MustChangePassword, CreatedAt: jsonTime(u.CreatedAt)}
+					}
+					return writeJSON(out, res)
+				}
+				if len(us) == 0 {
+					_, err := fmt.Fprintln(out, "no users (run 'decnet-db init' to seed the admin)")
+					return err
+				}
+				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "USERNAME\tROLE\tMUST CHANGE\tCREATED (UTC)\tUUID")
+				for _, u := range us {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Username, u.Role, yesNo(u.MustChangePassword), fmtTime(u.CreatedAt), u.UUID)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object (shape above) instead of a table")
@@ -134,37 +129,33 @@ error (exit 1).`,
 		Example: `  decnet-db users add alice --role admin
   printf '%s\n' "$PASSWORD" | decnet-db users add ci-viewer --must-change=false`,
 		Args: exactArgs("USERNAME"),
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := parseRole("--role", role)
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			repo, cfg, err := a.openData(ctx)
-			if err != nil {
+			return a.withData(cmd.Context(), func(d *dataCtx) error {
+				if _, err := d.repo.UserByUsername(d.ctx, args[0]); err == nil {
+					return fmt.Errorf("users add: user %q exists (change it with 'decnet-db users passwd' or 'users role')", args[0])
+				}
+				hash, err := a.newPasswordHash(d.cfg, args[0])
+				if err != nil {
+					return err
+				}
+				u, err := d.repo.CreateUser(d.ctx, repository.User{Username: args[0], PasswordHash: hash, Role: r, MustChangePassword: mustChange})
+				if errors.Is(err, repository.ErrConflict) {
+					return fmt.Errorf("users add: user %q exists", args[0])
+				}
+				if err != nil {
+					return d.fail("users add", err)
+				}
+				msg := fmt.Sprintf("created user %s (%s", u.Username, u.Role)
+				if u.MustChangePassword {
+					msg += "; must change the password at the first login"
+				}
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), msg+")")
 				return err
-			}
-			defer closeRepo(repo, &err)
-			if _, err := repo.UserByUsername(ctx, args[0]); err == nil {
-				return fmt.Errorf("users add: user %q exists (change it with 'decnet-db users passwd' or 'users role')", args[0])
-			}
-			hash, err := a.newPasswordHash(cfg, args[0])
-			if err != nil {
-				return err
-			}
-			u, err := repo.CreateUser(ctx, repository.User{Username: args[0], PasswordHash: hash, Role: r, MustChangePassword: mustChange})
-			if errors.Is(err, repository.ErrConflict) {
-				return fmt.Errorf("users add: user %q exists", args[0])
-			}
-			if err != nil {
-				return a.dataErr(ctx, repo, cfg, "users add", err)
-			}
-			msg := fmt.Sprintf("created user %s (%s", u.Username, u.Role)
-			if u.MustChangePassword {
-				msg += "; must change the password at the first login"
-			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), msg+")")
-			return err
+			})
 		},
 	}
 	cmd.Flags().StringVar(&role, "role", string(repository.RoleViewer), "`ROLE` of the account: admin or viewer")
@@ -190,30 +181,26 @@ must change its password.`,
 		Example: `  decnet-db users passwd admin
   printf '%s\n' "$TEMPORARY" | decnet-db users passwd bob --must-change`,
 		Args: exactArgs("USERNAME"),
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			ctx := cmd.Context()
-			repo, cfg, err := a.openData(ctx)
-			if err != nil {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withData(cmd.Context(), func(d *dataCtx) error {
+				u, err := lookupUser(d, "users passwd", args[0])
+				if err != nil {
+					return err
+				}
+				hash, err := a.newPasswordHash(d.cfg, u.Username)
+				if err != nil {
+					return err
+				}
+				if err := d.repo.UpdateUserPassword(d.ctx, u.UUID, hash, mustChange); err != nil {
+					return d.fail("users passwd", err)
+				}
+				msg := "password of " + u.Username + " changed"
+				if mustChange {
+					msg += " (must change it at the next login)"
+				}
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), msg)
 				return err
-			}
-			defer closeRepo(repo, &err)
-			u, err := lookupUser(ctx, a, repo, cfg, "users passwd", args[0])
-			if err != nil {
-				return err
-			}
-			hash, err := a.newPasswordHash(cfg, u.Username)
-			if err != nil {
-				return err
-			}
-			if err := repo.UpdateUserPassword(ctx, u.UUID, hash, mustChange); err != nil {
-				return a.dataErr(ctx, repo, cfg, "users passwd", err)
-			}
-			msg := "password of " + u.Username + " changed"
-			if mustChange {
-				msg += " (must change it at the next login)"
-			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), msg)
-			return err
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&mustChange, "must-change", false, "make the user choose a new password at the next login")
@@ -230,31 +217,27 @@ admin is refused: add or promote another admin first.`,
 		Example: `  decnet-db users role bob admin
   decnet-db users role alice viewer`,
 		Args: exactArgs("USERNAME", "ROLE"),
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := parseRole("ROLE", args[1])
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			repo, cfg, err := a.openData(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeRepo(repo, &err)
-			u, err := lookupUser(ctx, a, repo, cfg, "users role", args[0])
-			if err != nil {
-				return err
-			}
-			if u.Role == repository.RoleAdmin && r != repository.RoleAdmin {
-				if err := notLastAdmin(ctx, a, repo, cfg, "users role", u); err != nil {
+			return a.withData(cmd.Context(), func(d *dataCtx) error {
+				u, err := lookupUser(d, "users role", args[0])
+				if err != nil {
 					return err
 				}
-			}
-			if err := repo.UpdateUserRole(ctx, u.UUID, r); err != nil {
-				return a.dataErr(ctx, repo, cfg, "users role", err)
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "role of %s: %s (was %s)\n", u.Username, r, u.Role)
-			return err
+				if u.Role == repository.RoleAdmin && r != repository.RoleAdmin {
+					if err := notLastAdmin(d, "users role", u); err != nil {
+						return err
+					}
+				}
+				if err := d.repo.UpdateUserRole(d.ctx, u.UUID, r); err != nil {
+					return d.fail("users role", err)
+				}
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "role of %s: %s (was %s)\n", u.Username, r, u.Role)
+				return err
+			})
 		},
 	}
 }
@@ -268,54 +251,50 @@ func newUsersRmCmd(a *app) *cobra.Command {
 or promote another admin first.`,
 		Example: `  decnet-db users rm bob`,
 		Args:    exactArgs("USERNAME"),
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			ctx := cmd.Context()
-			repo, cfg, err := a.openData(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeRepo(repo, &err)
-			u, err := lookupUser(ctx, a, repo, cfg, "users rm", args[0])
-			if err != nil {
-				return err
-			}
-			if u.Role == repository.RoleAdmin {
-				if err := notLastAdmin(ctx, a, repo, cfg, "users rm", u); err != nil {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withData(cmd.Context(), func(d *dataCtx) error {
+				u, err := lookupUser(d, "users rm", args[0])
+				if err != nil {
 					return err
 				}
-			}
-			ok, err := repo.DeleteUser(ctx, u.UUID)
-			if err != nil {
-				return a.dataErr(ctx, repo, cfg, "users rm", err)
-			}
-			if !ok {
-				return fmt.Errorf("users rm: no user %q", args[0])
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "deleted user %s\n", u.Username)
-			return err
+				if u.Role == repository.RoleAdmin {
+					if err := notLastAdmin(d, "users rm", u); err != nil {
+						return err
+					}
+				}
+				ok, err := d.repo.DeleteUser(d.ctx, u.UUID)
+				if err != nil {
+					return d.fail("users rm", err)
+				}
+				if !ok {
+					return fmt.Errorf("users rm: no user %q", args[0])
+				}
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "deleted user %s\n", u.Username)
+				return err
+			})
 		},
 	}
 }
 
 // lookupUser returns the user named username; a missing one is an error
 // that says how to list them.
-func lookupUser(ctx context.Context, a *app, repo repository.Repository, cfg config.Config, op, username string) (repository.User, error) {
-	u, err := repo.UserByUsername(ctx, username)
+func lookupUser(d *dataCtx, op, username string) (repository.User, error) {
+	u, err := d.repo.UserByUsername(d.ctx, username)
 	if errors.Is(err, repository.ErrNotFound) {
 		return u, fmt.Errorf("%s: no user %q (see 'decnet-db users list')", op, username)
 	}
 	if err != nil {
-		return u, a.dataErr(ctx, repo, cfg, op, err)
+		return u, d.fail(op, err)
 	}
 	return u, nil
 }
 
 // notLastAdmin refuses to take the admin role from u when u is the only
 // admin.
-func notLastAdmin(ctx context.Context, a *app, repo repository.Repository, cfg config.Config, op string, u repository.User) error {
-	us, err := repo.Users(ctx)
+func notLastAdmin(d *dataCtx, op string, u repository.User) error {
+	us, err := d.repo.Users(d.ctx)
 	if err != nil {
-		return a.dataErr(ctx, repo, cfg, op, err)
+		return d.fail(op, err)
 	}
 	for _, o := range us {
 		if o.Role == repository.RoleAdmin && o.UUID != u.UUID {

@@ -20,7 +20,8 @@ import (
 // openData opens the configured backend for a command that reads or writes
 // data in an existing database. A SQLite file that does not exist is an
 // error naming it (it is not created: 'decnet-db init' does that). The
-// caller closes the repository and passes its errors through a.dataErr.
+// caller closes the repository and passes its errors through a.dataErr;
+// withData does both for a command.
 func (a *app) openData(ctx context.Context) (repository.Repository, config.Config, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
@@ -57,6 +58,35 @@ func (a *app) dataErr(ctx context.Context, repo repository.Repository, cfg confi
 			op, cfg.Type, where(cfg), strings.Join(missing, ", "))
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// withData opens the configured backend as openData does, runs fn with it
+// and closes it once fn returns: fn must not keep d or the repository. It
+// returns the error of the open, else fn's, else that of Close (as
+// closeRepo). fn passes the errors of its repository calls through d.fail.
+func (a *app) withData(ctx context.Context, fn func(d *dataCtx) error) (err error) {
+	repo, cfg, err := a.openData(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeRepo(repo, &err)
+	return fn(&dataCtx{ctx: ctx, repo: repo, cfg: cfg, a: a})
+}
+
+// dataCtx is what withData hands its callback: the command's context, the
+// open repository and the configuration it was opened with.
+type dataCtx struct {
+	ctx  context.Context
+	repo repository.Repository
+	cfg  config.Config
+	a    *app
+}
+
+// fail wraps err, the error of op on d.repo, as a.dataErr does: nil stays
+// nil, cancellation is returned as is, and a missing schema says to run
+// 'decnet-db init'. Call it before fn returns, while the repository is open.
+func (d *dataCtx) fail(op string, err error) error {
+	return d.a.dataErr(d.ctx, d.repo, d.cfg, op, err)
 }
 
 // missingTables returns the tables of the schema that do not exist, or
