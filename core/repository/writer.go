@@ -13,12 +13,8 @@ import (
 // maxLogBatch caps how many concurrent AddLog calls share one INSERT.
 const maxLogBatch = 256
 
-// A leader waits for the calls it expects before writing its batch only
-// when the previous batch held several calls, that is when calls are
-// concurrent, so a lone caller never waits. It waits at most half as long
-// as the last batch took to write, and never more than maxLinger: the wait
-// costs a caller at most half a write, and buys a batch as large as the
-// last one.
+// maxLinger caps how long a leader waits for the calls it expects before
+// writing its batch (see linger).
 const maxLinger = time.Millisecond
 
 // maxPreparedBatch is the largest batch whose INSERT is kept prepared;
@@ -151,9 +147,12 @@ func (w *logWriter) lead(ctx context.Context, self *logReq) {
 	w.active--
 }
 
-// linger waits, at most half the last write's duration, until as many calls
-// are pending as the last batch held (group commit: under concurrency, callers whose rows were
-// just committed come back at once, and one INSERT serves them all).
+// linger waits until as many calls are pending as the last batch held:
+// under concurrency, the callers whose rows were just committed come back
+// at once, and one INSERT then serves them all. It waits only when the last
+// batch held several calls, so a lone caller never waits, and at most half
+// as long as that batch took to write (and maxLinger): the wait costs a
+// caller at most half a write and saves whole writes.
 func (w *logWriter) linger() {
 	w.mu.Lock()
 	want := w.expect
