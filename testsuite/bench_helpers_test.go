@@ -10,10 +10,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/decnet/decnet-db/core/config"
 	"github.com/decnet/decnet-db/core/registry"
 	"github.com/decnet/decnet-db/core/repository"
 )
@@ -131,9 +134,15 @@ func rawLogArgs(l repository.Log) []any {
 // openBenchRepo opens and initializes our SQLite repository on the file
 // path through the registry. The caller closes it.
 func openBenchRepo(b *testing.B, path string) repository.Repository {
-	b.Helper()
 	cfg := testConfig("sqlite")
 	cfg.Path = path
+	return openBenchConfig(b, cfg)
+}
+
+// openBenchConfig opens and initializes the repository of cfg through the
+// registry. The caller closes it.
+func openBenchConfig(b *testing.B, cfg config.Config) repository.Repository {
+	b.Helper()
 	r, err := registry.Open(context.Background(), cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -210,6 +219,45 @@ func runSides(b *testing.B, sides ...benchSide) {
 		s := sides[(i+*benchRotate)%len(sides)]
 		b.Run(s.name, s.fn)
 	}
+}
+
+// addEach stores one of logs per iteration through r's AddLog, timed from
+// a fresh heap, and reports rows/s.
+func addEach(b *testing.B, r repository.Repository, logs []repository.Log) {
+	ctx := context.Background()
+	runtime.GC()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := r.AddLog(ctx, logs[i%len(logs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportRows(b, 1)
+}
+
+// addConcurrently makes b.N calls of add, spread over benchWriters
+// goroutines, timed, and reports rows/s. Each error goes to onErr; the
+// goroutine that got it stops when onErr returns true.
+func addConcurrently(b *testing.B, logs []repository.Log, add func(repository.Log) error, onErr func(error) (stop bool)) {
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for g := range benchWriters {
+		n := b.N / benchWriters
+		if g < b.N%benchWriters {
+			n++
+		}
+		wg.Go(func() {
+			for i := range n {
+				if err := add(logs[(g+i*benchWriters)%len(logs)]); err != nil && onErr(err) {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	reportRows(b, 1)
 }
 
 // reportRows reports rows/s for rowsPerOp rows per iteration.

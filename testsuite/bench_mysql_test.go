@@ -174,27 +174,15 @@ func BenchmarkMySQLAddLogConcurrent8(b *testing.B) {
 	ctx := context.Background()
 	repo, raw, _ := mysqlBenchDB(b)
 	run := func(b *testing.B, add func(repository.Log) error) {
-		var wg sync.WaitGroup
-		var errs sync.Map
-		b.ResetTimer()
-		for g := range benchWriters {
-			n := b.N / benchWriters
-			if g < b.N%benchWriters {
-				n++
-			}
-			wg.Go(func() {
-				for i := range n {
-					if err := add(logs[(g+i*benchWriters)%len(logs)]); err != nil {
-						errs.Store(g, err)
-						return
-					}
-				}
-			})
+		var first sync.Once
+		var firstErr error
+		addConcurrently(b, logs, add, func(err error) bool {
+			first.Do(func() { firstErr = err })
+			return true
+		})
+		if firstErr != nil {
+			b.Error(firstErr)
 		}
-		wg.Wait()
-		b.StopTimer()
-		errs.Range(func(_, err any) bool { b.Error(err); return false })
-		reportRows(b, 1)
 	}
 	runSides(b,
 		benchSide{"repo", func(b *testing.B) {

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/decnet/decnet-db/core/registry"
 	"github.com/decnet/decnet-db/core/repository"
 )
 
@@ -28,18 +27,9 @@ const benchPluginBatch = 500
 // openBenchPlugin opens and initializes the example plugin on the SQLite
 // file path; the caller closes it.
 func openBenchPlugin(b *testing.B, dir, path string) repository.Repository {
-	b.Helper()
 	cfg := pluginConfig("example", dir)
 	cfg.Path = path
-	r, err := registry.Open(context.Background(), cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := r.Initialize(context.Background()); err != nil {
-		_ = r.Close()
-		b.Fatal(err)
-	}
-	return r
+	return openBenchConfig(b, cfg)
 }
 
 // BenchmarkPluginAddLogs inserts benchTableRows logs per iteration into a
@@ -83,18 +73,10 @@ func BenchmarkPluginAddLogs(b *testing.B) {
 // BenchmarkPluginAddLog stores one log per iteration.
 func BenchmarkPluginAddLog(b *testing.B) {
 	logs := benchLogs(benchTableRows)
-	ctx := context.Background()
 	dir, _ := installPlugin(b, examplePlugin.build(b), "example", true)
 	run := func(b *testing.B, r repository.Repository) {
 		b.Cleanup(func() { _ = r.Close() })
-		b.ResetTimer()
-		for i := range b.N {
-			if _, err := r.AddLog(ctx, logs[i%len(logs)]); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.StopTimer()
-		reportRows(b, 1)
+		addEach(b, r, logs)
 	}
 	runSides(b,
 		benchSide{"inprocess", func(b *testing.B) { run(b, openBenchRepo(b, benchPath(b))) }},

@@ -85,15 +85,7 @@ func BenchmarkSQLiteAddLog(b *testing.B) {
 		benchSide{"repo", func(b *testing.B) {
 			r := openBenchRepo(b, benchPath(b))
 			b.Cleanup(func() { _ = r.Close() })
-			runtime.GC()
-			b.ResetTimer()
-			for i := range b.N {
-				if _, err := r.AddLog(ctx, logs[i%len(logs)]); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.StopTimer()
-			reportRows(b, 1)
+			addEach(b, r, logs)
 		}},
 		benchSide{"raw", func(b *testing.B) { raw(b, false) }},
 		benchSide{"raw-prepared", func(b *testing.B) { raw(b, true) }},
@@ -187,32 +179,16 @@ func BenchmarkSQLiteAddLogConcurrent8(b *testing.B) {
 	run := func(b *testing.B, add func(repository.Log) error) {
 		var errs, busy atomic.Int64
 		var first sync.Once
-		var wg sync.WaitGroup
 		runtime.GC()
-		b.ResetTimer()
-		for g := range benchWriters {
-			n := b.N / benchWriters
-			if g < b.N%benchWriters {
-				n++
+		addConcurrently(b, logs, add, func(err error) bool {
+			errs.Add(1)
+			var se sqlite3.Error
+			if errors.As(err, &se) && se.Code == sqlite3.ErrBusy {
+				busy.Add(1)
 			}
-			wg.Go(func() {
-				for i := range n {
-					err := add(logs[(g+i*benchWriters)%len(logs)])
-					if err == nil {
-						continue
-					}
-					errs.Add(1)
-					var se sqlite3.Error
-					if errors.As(err, &se) && se.Code == sqlite3.ErrBusy {
-						busy.Add(1)
-					}
-					first.Do(func() { b.Logf("first error: %v", err) })
-				}
-			})
-		}
-		wg.Wait()
-		b.StopTimer()
-		reportRows(b, 1)
+			first.Do(func() { b.Logf("first error: %v", err) })
+			return false
+		})
 		b.ReportMetric(float64(errs.Load()), "errors")
 		b.ReportMetric(float64(busy.Load()), "busy")
 	}
