@@ -35,12 +35,15 @@ type logWriter struct {
 	active  int
 	pending []*logReq
 	// expect is the size of the last batch written: as many calls are
-	// expected to arrive again soon. took is how long it took to write.
+	// expected to arrive again soon. took is how long it took to write,
+	// wrote when it ended.
 	expect int
 	took   time.Duration
-	// arrived, when not nil, is closed by the next call to arrive: it
-	// wakes every leader lingering for calls.
+	wrote  time.Time
+	// arrived, when not nil, is closed by the call that brings the pending
+	// calls to want: it wakes the leaders lingering for calls.
 	arrived chan struct{}
+	want    int
 }
 
 type logReq struct {
@@ -63,7 +66,7 @@ func (w *logWriter) add(ctx context.Context, args []any) (int64, error) {
 	req := &logReq{args: args, wake: make(chan struct{}, 1)}
 	w.mu.Lock()
 	w.pending = append(w.pending, req)
-	if w.arrived != nil {
+	if w.arrived != nil && len(w.pending) >= w.want {
 		close(w.arrived)
 		w.arrived = nil
 	}
@@ -125,9 +128,9 @@ func (w *logWriter) lead(ctx context.Context, self *logReq) {
 		}
 		start := time.Now()
 		w.write(fctx, batch)
-		took := time.Since(start)
+		end := time.Now()
 		w.mu.Lock()
-		w.expect, w.took = len(batch), took
+		w.expect, w.took, w.wrote = len(batch), end.Sub(start), end
 		w.mu.Unlock()
 		for _, q := range batch {
 			if q != self {
@@ -150,13 +153,14 @@ func (w *logWriter) lead(ctx context.Context, self *logReq) {
 // linger waits until as many calls are pending as the last batch held:
 // under concurrency, the callers whose rows were just committed come back
 // at once, and one INSERT then serves them all. It waits only when the last
-// batch held several calls, so a lone caller never waits, and at most half
-// as long as that batch took to write (and maxLinger): the wait costs a
+// batch held several calls and ended less than a write's duration ago, so a
+// lone caller, or the first after a pause, never waits; and at most half as
+// long as that batch took to write (and maxLinger): the wait costs a
 // caller at most half a write and saves whole writes.
 func (w *logWriter) linger() {
 	w.mu.Lock()
 	want := w.expect
-	if want <= 1 || len(w.pending) >= want {
+	if want <= 1 || len(w.pending) >= want || time.Since(w.wrote) > w.took {
 		w.mu.Unlock()
 		return
 	}
@@ -164,7 +168,9 @@ func (w *logWriter) linger() {
 	defer timer.Stop()
 	for {
 		if w.arrived == nil {
-			w.arrived = make(chan struct{})
+			w.arrived, w.want = make(chan struct{}), want
+		} else {
+			w.want = min(w.want, want)
 		}
 		arrived := w.arrived
 		w.mu.Unlock()
