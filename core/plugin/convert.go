@@ -83,6 +83,26 @@ func rawOf(b []byte) json.RawMessage {
 	return json.RawMessage(b)
 }
 
+// toPB converts a list for the wire with f, which gets a pointer to each
+// element so as not to copy it. Empty input gives an empty, non-nil list.
+func toPB[T, P any](in []T, f func(*T) P) []P {
+	out := make([]P, len(in))
+	for i := range in {
+		out[i] = f(&in[i])
+	}
+	return out
+}
+
+// fromPB converts a list from the wire with f. Empty input gives an
+// empty, non-nil list, as the SQL backends return.
+func fromPB[P, T any](in []P, f func(P) T) []T {
+	out := make([]T, len(in))
+	for i, p := range in {
+		out[i] = f(p)
+	}
+	return out
+}
+
 func configToPB(c config.Config) *pb.Config {
 	return &pb.Config{
 		Type:             bs(c.Type),
@@ -124,21 +144,22 @@ func configFromPB(p *pb.Config) config.Config {
 		File:          str(p.GetFile()),
 		BcryptCost:    int(p.GetBcryptCost()),
 	}
-	if p != nil && p.PoolPrePing != nil {
-		v := *p.PoolPrePing
-		c.PoolPrePing = &v
+	if p != nil {
+		c.PoolPrePing = copyPtr(p.PoolPrePing)
 	}
 	return c
 }
 
 func logToPB(l *repository.Log) *pb.Log {
 	p := &pb.Log{}
-	fillLog(p, l, ts(l.Timestamp))
+	n := len(l.Fields)
+	fillLog(p, l, ts(l.Timestamp), make([]pb.Field, n), make([]*pb.Field, n))
 	return p
 }
 
-// fillLog fills p, a new message, with l; stamp is l's timestamp.
-func fillLog(p *pb.Log, l *repository.Log, stamp *timestamppb.Timestamp) {
+// fillLog fills p, a new message, with l; stamp is l's timestamp, and
+// fields and ptrs, of len(l.Fields) each, take l's Fields.
+func fillLog(p *pb.Log, l *repository.Log, stamp *timestamppb.Timestamp, fields []pb.Field, ptrs []*pb.Field) {
 	*p = pb.Log{
 		Id:         l.ID,
 		Timestamp:  stamp,
@@ -152,15 +173,13 @@ func fillLog(p *pb.Log, l *repository.Log, stamp *timestamppb.Timestamp) {
 		SpanId:     bs(l.SpanID),
 	}
 	if len(l.Fields) > 0 {
-		// One allocation for every Field of the log.
-		fs := make([]pb.Field, len(l.Fields))
-		p.Fields = make([]*pb.Field, 0, len(l.Fields))
 		i := 0
 		for k, v := range l.Fields {
-			fs[i].Key, fs[i].Value = bs(k), bs(v)
-			p.Fields = append(p.Fields, &fs[i])
+			fields[i].Key, fields[i].Value = bs(k), bs(v)
+			ptrs[i] = &fields[i]
 			i++
 		}
+		p.Fields = ptrs
 	}
 }
 
@@ -185,30 +204,36 @@ func logFromPB(p *pb.Log) repository.Log {
 }
 
 // logsToPB converts a batch of logs with a few allocations for the whole
-// batch: the messages and their timestamps are allocated together.
+// batch: the messages, their timestamps and their Fields are allocated
+// together.
 func logsToPB(ls []repository.Log) []*pb.Log {
 	out := make([]*pb.Log, len(ls))
 	msgs := make([]pb.Log, len(ls))
 	stamps := make([]timestamppb.Timestamp, len(ls))
+	nFields := 0
+	for i := range ls {
+		nFields += len(ls[i].Fields)
+	}
+	fields := make([]pb.Field, nFields)
+	ptrs := make([]*pb.Field, nFields)
+	start := 0
 	for i := range ls {
 		var stamp *timestamppb.Timestamp
 		if t := ls[i].Timestamp; !t.IsZero() {
 			stamp = &stamps[i]
 			stamp.Seconds, stamp.Nanos = t.Unix(), int32(t.Nanosecond())
 		}
-		fillLog(&msgs[i], &ls[i], stamp)
+		// Capacity-limited: appending to one log's Fields must not write
+		// into the next log's.
+		end := start + len(ls[i].Fields)
+		fillLog(&msgs[i], &ls[i], stamp, fields[start:end:end], ptrs[start:end:end])
 		out[i] = &msgs[i]
+		start = end
 	}
 	return out
 }
 
-func logsFromPB(ps []*pb.Log) []repository.Log {
-	out := make([]repository.Log, len(ps))
-	for i, p := range ps {
-		out[i] = logFromPB(p)
-	}
-	return out
-}
+func logsFromPB(ps []*pb.Log) []repository.Log { return fromPB(ps, logFromPB) }
 
 func bountyToPB(b *repository.Bounty) *pb.Bounty {
 	return &pb.Bounty{
@@ -234,21 +259,7 @@ func bountyFromPB(p *pb.Bounty) repository.Bounty {
 	}
 }
 
-func bountiesToPB(list []repository.Bounty) []*pb.Bounty {
-	out := make([]*pb.Bounty, len(list))
-	for i := range list {
-		out[i] = bountyToPB(&list[i])
-	}
-	return out
-}
-
-func bountiesFromPB(ps []*pb.Bounty) []repository.Bounty {
-	out := make([]repository.Bounty, len(ps))
-	for i, p := range ps {
-		out[i] = bountyFromPB(p)
-	}
-	return out
-}
+func bountiesFromPB(ps []*pb.Bounty) []repository.Bounty { return fromPB(ps, bountyFromPB) }
 
 func deckyToPB(d *repository.Decky) *pb.Decky {
 	return &pb.Decky{
@@ -280,21 +291,7 @@ func deckyFromPB(p *pb.Decky) repository.Decky {
 	}
 }
 
-func deckiesToPB(ds []repository.Decky) []*pb.Decky {
-	out := make([]*pb.Decky, len(ds))
-	for i := range ds {
-		out[i] = deckyToPB(&ds[i])
-	}
-	return out
-}
-
-func deckiesFromPB(ps []*pb.Decky) []repository.Decky {
-	out := make([]repository.Decky, len(ps))
-	for i, p := range ps {
-		out[i] = deckyFromPB(p)
-	}
-	return out
-}
+func deckiesFromPB(ps []*pb.Decky) []repository.Decky { return fromPB(ps, deckyFromPB) }
 
 func userToPB(u *repository.User) *pb.User {
 	return &pb.User{
@@ -318,21 +315,7 @@ func userFromPB(p *pb.User) repository.User {
 	}
 }
 
-func usersToPB(us []repository.User) []*pb.User {
-	out := make([]*pb.User, len(us))
-	for i := range us {
-		out[i] = userToPB(&us[i])
-	}
-	return out
-}
-
-func usersFromPB(ps []*pb.User) []repository.User {
-	out := make([]repository.User, len(ps))
-	for i, p := range ps {
-		out[i] = userFromPB(p)
-	}
-	return out
-}
+func usersFromPB(ps []*pb.User) []repository.User { return fromPB(ps, userFromPB) }
 
 func commandsToPB(cs []repository.Command) []*pb.Command {
 	out := make([]*pb.Command, len(cs))
@@ -392,21 +375,7 @@ func attackerFromPB(p *pb.Attacker) repository.Attacker {
 	}
 }
 
-func attackersToPB(as []repository.Attacker) []*pb.Attacker {
-	out := make([]*pb.Attacker, len(as))
-	for i := range as {
-		out[i] = attackerToPB(&as[i])
-	}
-	return out
-}
-
-func attackersFromPB(ps []*pb.Attacker) []repository.Attacker {
-	out := make([]repository.Attacker, len(ps))
-	for i, p := range ps {
-		out[i] = attackerFromPB(p)
-	}
-	return out
-}
+func attackersFromPB(ps []*pb.Attacker) []repository.Attacker { return fromPB(ps, attackerFromPB) }
 
 func behaviorToPB(b *repository.Behavior) *pb.Behavior {
 	return &pb.Behavior{
@@ -440,22 +409,6 @@ func behaviorFromPB(p *pb.Behavior) repository.Behavior {
 		PhaseSequence:   rawOf(p.GetPhaseSequence()),
 		UpdatedAt:       tm(p.GetUpdatedAt()),
 	}
-}
-
-func behaviorsToPB(list []repository.Behavior) []*pb.Behavior {
-	out := make([]*pb.Behavior, len(list))
-	for i := range list {
-		out[i] = behaviorToPB(&list[i])
-	}
-	return out
-}
-
-func behaviorsFromPB(ps []*pb.Behavior) []repository.Behavior {
-	out := make([]repository.Behavior, len(ps))
-	for i, p := range ps {
-		out[i] = behaviorFromPB(p)
-	}
-	return out
 }
 
 // copyPtr copies an optional number, so that neither side aliases the
@@ -495,11 +448,11 @@ func attackerFilterFromPB(p *pb.AttackerFilter) repository.AttackerFilter {
 func batchToPB(b repository.Batch) *pb.Batch {
 	p := &pb.Batch{
 		Logs:      logsToPB(b.Logs),
-		Bounties:  bountiesToPB(b.Bounties),
-		Deckies:   deckiesToPB(b.Deckies),
-		Users:     usersToPB(b.Users),
-		Attackers: attackersToPB(b.Attackers),
-		Behaviors: behaviorsToPB(b.Behaviors),
+		Bounties:  toPB(b.Bounties, bountyToPB),
+		Deckies:   toPB(b.Deckies, deckyToPB),
+		Users:     toPB(b.Users, userToPB),
+		Attackers: toPB(b.Attackers, attackerToPB),
+		Behaviors: toPB(b.Behaviors, behaviorToPB),
 	}
 	for k, v := range b.State {
 		p.State = append(p.State, &pb.StateEntry{Key: bs(k), Value: raw(v)})
@@ -509,13 +462,13 @@ func batchToPB(b repository.Batch) *pb.Batch {
 
 func batchFromPB(p *pb.Batch) repository.Batch {
 	b := repository.Batch{
-		Logs:      logsFromPB(p.GetLogs()),
-		Bounties:  bountiesFromPB(p.GetBounties()),
+		Logs:      fromPB(p.GetLogs(), logFromPB),
+		Bounties:  fromPB(p.GetBounties(), bountyFromPB),
 		State:     make(map[string]json.RawMessage, len(p.GetState())),
-		Deckies:   deckiesFromPB(p.GetDeckies()),
-		Users:     usersFromPB(p.GetUsers()),
-		Attackers: attackersFromPB(p.GetAttackers()),
-		Behaviors: behaviorsFromPB(p.GetBehaviors()),
+		Deckies:   fromPB(p.GetDeckies(), deckyFromPB),
+		Users:     fromPB(p.GetUsers(), userFromPB),
+		Attackers: fromPB(p.GetAttackers(), attackerFromPB),
+		Behaviors: fromPB(p.GetBehaviors(), behaviorFromPB),
 	}
 	for _, e := range p.GetState() {
 		b.State[str(e.GetKey())] = rawOf(e.GetValue())

@@ -171,7 +171,6 @@ type server struct {
 	repo atomic.Pointer[repoBox]
 
 	mu        sync.Mutex
-	opened    bool
 	scratches map[string]func(context.Context) error
 	seq       int
 	down      bool
@@ -224,6 +223,24 @@ func (s *server) r() (repository.Repository, error) {
 	return b.Repository, nil
 }
 
+// withRepo runs f on the open repository and returns its response, or
+// the error that s.r gives before Open, or f's error as a gRPC status (see
+// ToStatus). The response f returns with an error is dropped, so f may
+// build it from the zero values a failed call returns.
+func withRepo[R any](s *server, f func(repository.Repository) (R, error)) (R, error) {
+	r, err := s.r()
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	resp, err := f(r)
+	if err != nil {
+		var zero R
+		return zero, ToStatus(err)
+	}
+	return resp, nil
+}
+
 func (s *server) setLevel(level string) {
 	if l := hclog.LevelFromString(level); l != hclog.NoLevel {
 		s.logger.SetLevel(l)
@@ -233,7 +250,7 @@ func (s *server) setLevel(level string) {
 func (s *server) Open(ctx context.Context, req *pb.OpenRequest) (*pb.OpenResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.opened {
+	if s.repo.Load() != nil {
 		return nil, status.Error(codes.FailedPrecondition, "plugin: Open called twice: a plugin process serves one repository")
 	}
 	if s.down {
@@ -247,7 +264,6 @@ func (s *server) Open(ctx context.Context, req *pb.OpenRequest) (*pb.OpenRespons
 	if r == nil {
 		return nil, status.Error(codes.Internal, "plugin: the backend's open function returned no repository and no error")
 	}
-	s.opened = true
 	s.repo.Store(&repoBox{r})
 	return &pb.OpenResponse{}, nil
 }
@@ -291,520 +307,322 @@ func (s *server) RemoveScratch(ctx context.Context, req *pb.RemoveScratchRequest
 }
 
 func (s *server) Initialize(ctx context.Context, _ *pb.InitializeRequest) (*pb.InitializeResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	if err := r.Initialize(ctx); err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.InitializeResponse{}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.InitializeResponse, error) {
+		return &pb.InitializeResponse{}, r.Initialize(ctx)
+	})
 }
 
 func (s *server) Ping(ctx context.Context, _ *pb.PingRequest) (*pb.PingResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	if err := r.Ping(ctx); err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.PingResponse{}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.PingResponse, error) {
+		return &pb.PingResponse{}, r.Ping(ctx)
+	})
 }
 
 func (s *server) Close(context.Context, *pb.CloseRequest) (*pb.CloseResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	if err := r.Close(); err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.CloseResponse{}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.CloseResponse, error) {
+		return &pb.CloseResponse{}, r.Close()
+	})
 }
 
 func (s *server) AddLog(ctx context.Context, req *pb.AddLogRequest) (*pb.AddLogResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	id, err := r.AddLog(ctx, logFromPB(req.GetLog()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.AddLogResponse{Id: id}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.AddLogResponse, error) {
+		id, err := r.AddLog(ctx, logFromPB(req.GetLog()))
+		return &pb.AddLogResponse{Id: id}, err
+	})
 }
 
 func (s *server) AddLogs(ctx context.Context, req *pb.AddLogsRequest) (*pb.AddLogsResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	if err := r.AddLogs(ctx, logsFromPB(req.GetLogs())); err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.AddLogsResponse{}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.AddLogsResponse, error) {
+		return &pb.AddLogsResponse{}, r.AddLogs(ctx, logsFromPB(req.GetLogs()))
+	})
 }
 
 func (s *server) Logs(ctx context.Context, req *pb.LogsRequest) (*pb.LogsResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	q := req.GetQuery()
-	ls, err := r.Logs(ctx, repository.LogQuery{LogFilter: logFilterFromPB(q.GetFilter()), Limit: int(q.GetLimit()), Offset: int(q.GetOffset())})
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.LogsResponse{Logs: logsToPB(ls)}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.LogsResponse, error) {
+		q := req.GetQuery()
+		ls, err := r.Logs(ctx, repository.LogQuery{LogFilter: logFilterFromPB(q.GetFilter()), Limit: int(q.GetLimit()), Offset: int(q.GetOffset())})
+		return &pb.LogsResponse{Logs: logsToPB(ls)}, err
+	})
 }
 
 func (s *server) CountLogs(ctx context.Context, req *pb.CountLogsRequest) (*pb.CountResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	n, err := r.CountLogs(ctx, logFilterFromPB(req.GetFilter()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.CountResponse{Count: n}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.CountResponse, error) {
+		n, err := r.CountLogs(ctx, logFilterFromPB(req.GetFilter()))
+		return &pb.CountResponse{Count: n}, err
+	})
 }
 
 func (s *server) MaxLogID(ctx context.Context, _ *pb.MaxLogIDRequest) (*pb.MaxLogIDResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	id, err := r.MaxLogID(ctx)
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.MaxLogIDResponse{Id: id}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.MaxLogIDResponse, error) {
+		id, err := r.MaxLogID(ctx)
+		return &pb.MaxLogIDResponse{Id: id}, err
+	})
 }
 
 func (s *server) LogsAfterID(ctx context.Context, req *pb.LogsAfterIDRequest) (*pb.LogsResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	ls, err := r.LogsAfterID(ctx, req.GetAfterId(), int(req.GetLimit()), logFilterFromPB(req.GetFilter()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.LogsResponse{Logs: logsToPB(ls)}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.LogsResponse, error) {
+		ls, err := r.LogsAfterID(ctx, req.GetAfterId(), int(req.GetLimit()), logFilterFromPB(req.GetFilter()))
+		return &pb.LogsResponse{Logs: logsToPB(ls)}, err
+	})
 }
 
 func (s *server) LogHistogram(ctx context.Context, req *pb.LogHistogramRequest) (*pb.LogHistogramResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	buckets, err := r.LogHistogram(ctx, logFilterFromPB(req.GetFilter()), time.Duration(req.GetIntervalNanos()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	out := make([]*pb.Bucket, len(buckets))
-	for i, b := range buckets {
-		out[i] = &pb.Bucket{Start: ts(b.Start), Count: b.Count}
-	}
-	return &pb.LogHistogramResponse{Buckets: out}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.LogHistogramResponse, error) {
+		buckets, err := r.LogHistogram(ctx, logFilterFromPB(req.GetFilter()), time.Duration(req.GetIntervalNanos()))
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*pb.Bucket, len(buckets))
+		for i, b := range buckets {
+			out[i] = &pb.Bucket{Start: ts(b.Start), Count: b.Count}
+		}
+		return &pb.LogHistogramResponse{Buckets: out}, nil
+	})
 }
 
 func (s *server) Stats(ctx context.Context, _ *pb.StatsRequest) (*pb.StatsResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	st, err := r.Stats(ctx)
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.StatsResponse{Stats: &pb.Stats{
-		TotalLogs: st.TotalLogs, UniqueAttackers: st.UniqueAttackers, ActiveDeckies: st.ActiveDeckies, DeployedDeckies: st.DeployedDeckies,
-	}}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.StatsResponse, error) {
+		st, err := r.Stats(ctx)
+		return &pb.StatsResponse{Stats: &pb.Stats{
+			TotalLogs: st.TotalLogs, UniqueAttackers: st.UniqueAttackers, ActiveDeckies: st.ActiveDeckies, DeployedDeckies: st.DeployedDeckies,
+		}}, err
+	})
 }
 
 func (s *server) AddBounty(ctx context.Context, req *pb.AddBountyRequest) (*pb.AddBountyResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	added, err := r.AddBounty(ctx, bountyFromPB(req.GetBounty()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.AddBountyResponse{Added: added}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.AddBountyResponse, error) {
+		added, err := r.AddBounty(ctx, bountyFromPB(req.GetBounty()))
+		return &pb.AddBountyResponse{Added: added}, err
+	})
 }
 
 func (s *server) Bounties(ctx context.Context, req *pb.BountiesRequest) (*pb.BountiesResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	q := req.GetQuery()
-	list, err := r.Bounties(ctx, repository.BountyQuery{BountyFilter: bountyFilterFromPB(q.GetFilter()), Limit: int(q.GetLimit()), Offset: int(q.GetOffset())})
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.BountiesResponse{Bounties: bountiesToPB(list)}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.BountiesResponse, error) {
+		q := req.GetQuery()
+		list, err := r.Bounties(ctx, repository.BountyQuery{BountyFilter: bountyFilterFromPB(q.GetFilter()), Limit: int(q.GetLimit()), Offset: int(q.GetOffset())})
+		return &pb.BountiesResponse{Bounties: toPB(list, bountyToPB)}, err
+	})
 }
 
 func (s *server) CountBounties(ctx context.Context, req *pb.CountBountiesRequest) (*pb.CountResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	n, err := r.CountBounties(ctx, bountyFilterFromPB(req.GetFilter()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.CountResponse{Count: n}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.CountResponse, error) {
+		n, err := r.CountBounties(ctx, bountyFilterFromPB(req.GetFilter()))
+		return &pb.CountResponse{Count: n}, err
+	})
 }
 
 func (s *server) BountiesByIP(ctx context.Context, req *pb.BountiesByIPRequest) (*pb.BountiesByIPResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	m, err := r.BountiesByIP(ctx, ipsFromPB(req.GetAll(), req.GetIps()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	out := make([]*pb.IPBounties, 0, len(m))
-	for ip, list := range m {
-		out = append(out, &pb.IPBounties{Ip: bs(ip), Bounties: bountiesToPB(list)})
-	}
-	return &pb.BountiesByIPResponse{Entries: out}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.BountiesByIPResponse, error) {
+		m, err := r.BountiesByIP(ctx, ipsFromPB(req.GetAll(), req.GetIps()))
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*pb.IPBounties, 0, len(m))
+		for ip, list := range m {
+			out = append(out, &pb.IPBounties{Ip: bs(ip), Bounties: toPB(list, bountyToPB)})
+		}
+		return &pb.BountiesByIPResponse{Entries: out}, nil
+	})
 }
 
 func (s *server) BountiesAfterID(ctx context.Context, req *pb.BountiesAfterIDRequest) (*pb.BountiesResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	list, err := r.BountiesAfterID(ctx, req.GetAfterId(), int(req.GetLimit()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.BountiesResponse{Bounties: bountiesToPB(list)}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.BountiesResponse, error) {
+		list, err := r.BountiesAfterID(ctx, req.GetAfterId(), int(req.GetLimit()))
+		return &pb.BountiesResponse{Bounties: toPB(list, bountyToPB)}, err
+	})
 }
 
 func (s *server) State(ctx context.Context, req *pb.StateRequest) (*pb.StateResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	v, err := r.State(ctx, str(req.GetKey()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.StateResponse{Value: raw(v)}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.StateResponse, error) {
+		v, err := r.State(ctx, str(req.GetKey()))
+		return &pb.StateResponse{Value: raw(v)}, err
+	})
 }
 
 func (s *server) SetState(ctx context.Context, req *pb.SetStateRequest) (*pb.SetStateResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	if err := r.SetState(ctx, str(req.GetKey()), rawOf(req.GetValue())); err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.SetStateResponse{}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.SetStateResponse, error) {
+		return &pb.SetStateResponse{}, r.SetState(ctx, str(req.GetKey()), rawOf(req.GetValue()))
+	})
 }
 
 func (s *server) StateKeys(ctx context.Context, _ *pb.StateKeysRequest) (*pb.StateKeysResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	keys, err := r.StateKeys(ctx)
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.StateKeysResponse{Keys: bss(keys)}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.StateKeysResponse, error) {
+		keys, err := r.StateKeys(ctx)
+		return &pb.StateKeysResponse{Keys: bss(keys)}, err
+	})
 }
 
 func (s *server) UpsertDecky(ctx context.Context, req *pb.UpsertDeckyRequest) (*pb.UpsertDeckyResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	if err := r.UpsertDecky(ctx, deckyFromPB(req.GetDecky())); err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.UpsertDeckyResponse{}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.UpsertDeckyResponse, error) {
+		return &pb.UpsertDeckyResponse{}, r.UpsertDecky(ctx, deckyFromPB(req.GetDecky()))
+	})
 }
 
 func (s *server) Deckies(ctx context.Context, _ *pb.DeckiesRequest) (*pb.DeckiesResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	ds, err := r.Deckies(ctx)
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.DeckiesResponse{Deckies: deckiesToPB(ds)}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.DeckiesResponse, error) {
+		ds, err := r.Deckies(ctx)
+		return &pb.DeckiesResponse{Deckies: toPB(ds, deckyToPB)}, err
+	})
 }
 
 func (s *server) DeleteDecky(ctx context.Context, req *pb.DeleteDeckyRequest) (*pb.DeletedResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	ok, err := r.DeleteDecky(ctx, str(req.GetName()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.DeletedResponse{Deleted: ok}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.DeletedResponse, error) {
+		ok, err := r.DeleteDecky(ctx, str(req.GetName()))
+		return &pb.DeletedResponse{Deleted: ok}, err
+	})
 }
 
 func (s *server) CreateUser(ctx context.Context, req *pb.CreateUserRequest) (*pb.UserResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	u, err := r.CreateUser(ctx, userFromPB(req.GetUser()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.UserResponse{User: userToPB(&u)}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.UserResponse, error) {
+		u, err := r.CreateUser(ctx, userFromPB(req.GetUser()))
+		return &pb.UserResponse{User: userToPB(&u)}, err
+	})
 }
 
 func (s *server) UserByUsername(ctx context.Context, req *pb.UserByUsernameRequest) (*pb.UserResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	u, err := r.UserByUsername(ctx, str(req.GetUsername()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.UserResponse{User: userToPB(&u)}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.UserResponse, error) {
+		u, err := r.UserByUsername(ctx, str(req.GetUsername()))
+		return &pb.UserResponse{User: userToPB(&u)}, err
+	})
 }
 
 func (s *server) UserByUUID(ctx context.Context, req *pb.UserByUUIDRequest) (*pb.UserResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	u, err := r.UserByUUID(ctx, str(req.GetUuid()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.UserResponse{User: userToPB(&u)}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.UserResponse, error) {
+		u, err := r.UserByUUID(ctx, str(req.GetUuid()))
+		return &pb.UserResponse{User: userToPB(&u)}, err
+	})
 }
 
 func (s *server) Users(ctx context.Context, _ *pb.UsersRequest) (*pb.UsersResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	us, err := r.Users(ctx)
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.UsersResponse{Users: usersToPB(us)}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.UsersResponse, error) {
+		us, err := r.Users(ctx)
+		return &pb.UsersResponse{Users: toPB(us, userToPB)}, err
+	})
 }
 
 func (s *server) UpdateUserPassword(ctx context.Context, req *pb.UpdateUserPasswordRequest) (*pb.UpdateUserPasswordResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	if err := r.UpdateUserPassword(ctx, str(req.GetUuid()), str(req.GetPasswordHash()), req.GetMustChange()); err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.UpdateUserPasswordResponse{}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.UpdateUserPasswordResponse, error) {
+		return &pb.UpdateUserPasswordResponse{}, r.UpdateUserPassword(ctx, str(req.GetUuid()), str(req.GetPasswordHash()), req.GetMustChange())
+	})
 }
 
 func (s *server) UpdateUserRole(ctx context.Context, req *pb.UpdateUserRoleRequest) (*pb.UpdateUserRoleResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	if err := r.UpdateUserRole(ctx, str(req.GetUuid()), repository.Role(str(req.GetRole()))); err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.UpdateUserRoleResponse{}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.UpdateUserRoleResponse, error) {
+		return &pb.UpdateUserRoleResponse{}, r.UpdateUserRole(ctx, str(req.GetUuid()), repository.Role(str(req.GetRole())))
+	})
 }
 
 func (s *server) DeleteUser(ctx context.Context, req *pb.DeleteUserRequest) (*pb.DeletedResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	ok, err := r.DeleteUser(ctx, str(req.GetUuid()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.DeletedResponse{Deleted: ok}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.DeletedResponse, error) {
+		ok, err := r.DeleteUser(ctx, str(req.GetUuid()))
+		return &pb.DeletedResponse{Deleted: ok}, err
+	})
 }
 
 func (s *server) UpsertAttacker(ctx context.Context, req *pb.UpsertAttackerRequest) (*pb.UpsertAttackerResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	id, err := r.UpsertAttacker(ctx, attackerFromPB(req.GetAttacker()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.UpsertAttackerResponse{Uuid: bs(id)}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.UpsertAttackerResponse, error) {
+		id, err := r.UpsertAttacker(ctx, attackerFromPB(req.GetAttacker()))
+		return &pb.UpsertAttackerResponse{Uuid: bs(id)}, err
+	})
 }
 
 func (s *server) AttackerByUUID(ctx context.Context, req *pb.AttackerByUUIDRequest) (*pb.AttackerResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	a, err := r.AttackerByUUID(ctx, str(req.GetUuid()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.AttackerResponse{Attacker: attackerToPB(&a)}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.AttackerResponse, error) {
+		a, err := r.AttackerByUUID(ctx, str(req.GetUuid()))
+		return &pb.AttackerResponse{Attacker: attackerToPB(&a)}, err
+	})
 }
 
 func (s *server) Attackers(ctx context.Context, req *pb.AttackersRequest) (*pb.AttackersResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	q := req.GetQuery()
-	as, err := r.Attackers(ctx, repository.AttackerQuery{
-		AttackerFilter: attackerFilterFromPB(q.GetFilter()),
-		Sort:           repository.AttackerSort(str(q.GetSort())),
-		Limit:          int(q.GetLimit()),
-		Offset:         int(q.GetOffset()),
+	return withRepo(s, func(r repository.Repository) (*pb.AttackersResponse, error) {
+		q := req.GetQuery()
+		as, err := r.Attackers(ctx, repository.AttackerQuery{
+			AttackerFilter: attackerFilterFromPB(q.GetFilter()),
+			Sort:           repository.AttackerSort(str(q.GetSort())),
+			Limit:          int(q.GetLimit()),
+			Offset:         int(q.GetOffset()),
+		})
+		return &pb.AttackersResponse{Attackers: toPB(as, attackerToPB)}, err
 	})
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.AttackersResponse{Attackers: attackersToPB(as)}, nil
 }
 
 func (s *server) CountAttackers(ctx context.Context, req *pb.CountAttackersRequest) (*pb.CountResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	n, err := r.CountAttackers(ctx, attackerFilterFromPB(req.GetFilter()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.CountResponse{Count: n}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.CountResponse, error) {
+		n, err := r.CountAttackers(ctx, attackerFilterFromPB(req.GetFilter()))
+		return &pb.CountResponse{Count: n}, err
+	})
 }
 
 func (s *server) AttackerCommands(ctx context.Context, req *pb.AttackerCommandsRequest) (*pb.AttackerCommandsResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	page, err := r.AttackerCommands(ctx, str(req.GetUuid()), str(req.GetService()), int(req.GetLimit()), int(req.GetOffset()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.AttackerCommandsResponse{Page: &pb.CommandPage{Total: int64(page.Total), Commands: commandsToPB(page.Commands)}}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.AttackerCommandsResponse, error) {
+		page, err := r.AttackerCommands(ctx, str(req.GetUuid()), str(req.GetService()), int(req.GetLimit()), int(req.GetOffset()))
+		return &pb.AttackerCommandsResponse{Page: &pb.CommandPage{Total: int64(page.Total), Commands: commandsToPB(page.Commands)}}, err
+	})
 }
 
 func (s *server) UpsertAttackerBehavior(ctx context.Context, req *pb.UpsertAttackerBehaviorRequest) (*pb.UpsertAttackerBehaviorResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	if err := r.UpsertAttackerBehavior(ctx, str(req.GetUuid()), behaviorFromPB(req.GetBehavior())); err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.UpsertAttackerBehaviorResponse{}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.UpsertAttackerBehaviorResponse, error) {
+		return &pb.UpsertAttackerBehaviorResponse{}, r.UpsertAttackerBehavior(ctx, str(req.GetUuid()), behaviorFromPB(req.GetBehavior()))
+	})
 }
 
 func (s *server) AttackerBehavior(ctx context.Context, req *pb.AttackerBehaviorRequest) (*pb.AttackerBehaviorResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	b, err := r.AttackerBehavior(ctx, str(req.GetUuid()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.AttackerBehaviorResponse{Behavior: behaviorToPB(&b)}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.AttackerBehaviorResponse, error) {
+		b, err := r.AttackerBehavior(ctx, str(req.GetUuid()))
+		return &pb.AttackerBehaviorResponse{Behavior: behaviorToPB(&b)}, err
+	})
 }
 
 func (s *server) BehaviorsByIP(ctx context.Context, req *pb.BehaviorsByIPRequest) (*pb.BehaviorsByIPResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	m, err := r.BehaviorsByIP(ctx, ipsFromPB(req.GetAll(), req.GetIps()))
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	out := make([]*pb.IPBehavior, 0, len(m))
-	for ip, b := range m {
-		out = append(out, &pb.IPBehavior{Ip: bs(ip), Behavior: behaviorToPB(&b)})
-	}
-	return &pb.BehaviorsByIPResponse{Entries: out}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.BehaviorsByIPResponse, error) {
+		m, err := r.BehaviorsByIP(ctx, ipsFromPB(req.GetAll(), req.GetIps()))
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*pb.IPBehavior, 0, len(m))
+		for ip, b := range m {
+			out = append(out, &pb.IPBehavior{Ip: bs(ip), Behavior: behaviorToPB(&b)})
+		}
+		return &pb.BehaviorsByIPResponse{Entries: out}, nil
+	})
 }
 
 func (s *server) Purge(ctx context.Context, _ *pb.PurgeRequest) (*pb.PurgeResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	res, err := r.Purge(ctx)
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.PurgeResponse{Result: &pb.PurgeResult{Logs: res.Logs, Bounties: res.Bounties, Behaviors: res.Behaviors, Attackers: res.Attackers}}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.PurgeResponse, error) {
+		res, err := r.Purge(ctx)
+		return &pb.PurgeResponse{Result: &pb.PurgeResult{Logs: res.Logs, Bounties: res.Bounties, Behaviors: res.Behaviors, Attackers: res.Attackers}}, err
+	})
 }
 
 func (s *server) Import(ctx context.Context, req *pb.ImportRequest) (*pb.ImportResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	if err := r.Import(ctx, batchFromPB(req.GetBatch())); err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.ImportResponse{}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.ImportResponse, error) {
+		return &pb.ImportResponse{}, r.Import(ctx, batchFromPB(req.GetBatch()))
+	})
 }
 
 func (s *server) Describe(ctx context.Context, _ *pb.DescribeRequest) (*pb.DescribeResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	info, err := r.Describe(ctx)
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.DescribeResponse{Info: infoToPB(info)}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.DescribeResponse, error) {
+		info, err := r.Describe(ctx)
+		return &pb.DescribeResponse{Info: infoToPB(info)}, err
+	})
 }
 
 func (s *server) TableCounts(ctx context.Context, _ *pb.TableCountsRequest) (*pb.TableCountsResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	tcs, err := r.TableCounts(ctx)
-	if err != nil {
-		return nil, ToStatus(err)
-	}
-	out := make([]*pb.TableCount, len(tcs))
-	for i, tc := range tcs {
-		out[i] = &pb.TableCount{Table: bs(tc.Table), Rows: tc.Rows, Missing: tc.Missing}
-	}
-	return &pb.TableCountsResponse{Counts: out}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.TableCountsResponse, error) {
+		tcs, err := r.TableCounts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*pb.TableCount, len(tcs))
+		for i, tc := range tcs {
+			out[i] = &pb.TableCount{Table: bs(tc.Table), Rows: tc.Rows, Missing: tc.Missing}
+		}
+		return &pb.TableCountsResponse{Counts: out}, nil
+	})
 }
 
 func (s *server) Reset(ctx context.Context, req *pb.ResetRequest) (*pb.ResetResponse, error) {
-	r, err := s.r()
-	if err != nil {
-		return nil, err
-	}
-	if err := r.Reset(ctx, repository.ResetMode(str(req.GetMode()))); err != nil {
-		return nil, ToStatus(err)
-	}
-	return &pb.ResetResponse{}, nil
+	return withRepo(s, func(r repository.Repository) (*pb.ResetResponse, error) {
+		return &pb.ResetResponse{}, r.Reset(ctx, repository.ResetMode(str(req.GetMode())))
+	})
 }
