@@ -34,23 +34,20 @@
 package sdk
 
 import (
-	"context"
 	"log/slog"
 
-	"github.com/decnet/decnet-db/core/config"
 	"github.com/decnet/decnet-db/core/plugin"
-	"github.com/decnet/decnet-db/core/repository"
 )
 
 // OpenFunc opens the backend on a configuration and returns its
 // repository, not initialized yet (the host calls Initialize). Like every
 // driver, it reads nothing but cfg.
-type OpenFunc func(ctx context.Context, cfg config.Config) (repository.Repository, error)
+type OpenFunc = plugin.OpenFunc
 
 // ScratchFunc creates throwaway storage: new, empty, and apart from the
 // configured database's data. It returns the configuration that opens the
 // storage and a function that removes it.
-type ScratchFunc func(ctx context.Context, cfg config.Config) (config.Config, func(context.Context) error, error)
+type ScratchFunc = plugin.ScratchFunc
 
 // Option tunes Serve.
 type Option func(*plugin.ServeConfig)
@@ -59,7 +56,7 @@ type Option func(*plugin.ServeConfig)
 // suite (go test, and decnet-db conformance) needs to run on it. Without
 // it the host reports that the backend has no scratch storage.
 func WithScratch(f ScratchFunc) Option {
-	return func(sc *plugin.ServeConfig) { sc.Scratch = plugin.ScratchFunc(f) }
+	return func(sc *plugin.ServeConfig) { sc.Scratch = f }
 }
 
 // WithLogLevel sets the level of the log lines the plugin sends before the
@@ -74,7 +71,7 @@ func WithLogLevel(level slog.Level) Option {
 // binary explains itself on stderr and exits 1; run with
 // --decnet-plugin-info, it prints its protocol versions as JSON and exits 0.
 func Serve(open OpenFunc, opts ...Option) {
-	sc := plugin.ServeConfig{Open: plugin.OpenFunc(open)}
+	sc := plugin.ServeConfig{Open: open}
 	for _, o := range opts {
 		o(&sc)
 	}

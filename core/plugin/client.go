@@ -189,6 +189,10 @@ func (e *StdoutError) Error() string {
 
 var pluginVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)
 
+// unrecognized precedes, in go-plugin's start error, the first line a
+// plugin wrote on stdout that is not a handshake.
+const unrecognized = "Unrecognized remote plugin message: "
+
 // startError turns go-plugin's start errors into ones that say what to do.
 func startError(ctx context.Context, o Options, err error) error {
 	msg := err.Error()
@@ -208,8 +212,8 @@ func startError(ctx context.Context, o Options, err error) error {
 			ve.PluginVersions = []int{v}
 		}
 		return ve
-	case strings.Contains(msg, "Unrecognized remote plugin message: "):
-		line := strings.TrimPrefix(msg[strings.Index(msg, "Unrecognized remote plugin message: "):], "Unrecognized remote plugin message: ")
+	case strings.Contains(msg, unrecognized):
+		_, line, _ := strings.Cut(msg, unrecognized)
 		line, _, _ = strings.Cut(line, "\n")
 		if line == "" {
 			return fmt.Errorf("plugin %s exited before the handshake without a word on stdout (its stderr is in the log): %w",
@@ -253,6 +257,12 @@ func Open(ctx context.Context, o Options, cfg config.Config) (repository.Reposit
 	if err != nil {
 		return nil, err
 	}
+	return openOn(ctx, c, cfg)
+}
+
+// openOn opens the backend of cfg through c, a started plugin, and ends
+// the process when that fails.
+func openOn(ctx context.Context, c *conn, cfg config.Config) (*Repo, error) {
 	r := &Repo{c: c}
 	if _, err := c.rpc.Open(ctx, &pb.OpenRequest{Config: configToPB(cfg), LogLevel: hostLevel()}); err != nil {
 		err = r.callError(ctx, "Open", err)
@@ -272,13 +282,13 @@ func Scratch(ctx context.Context, o Options, cfg config.Config) (config.Config, 
 	if err != nil {
 		return config.Config{}, nil, err
 	}
+	r := &Repo{c: c}
 	resp, err := c.rpc.Scratch(ctx, &pb.ScratchRequest{Config: configToPB(cfg), LogLevel: hostLevel()})
 	if err != nil {
 		defer c.proc.Kill()
 		if st, ok := status.FromError(err); ok && st.Code() == codes.Unimplemented && len(st.Details()) == 0 {
 			return config.Config{}, nil, fmt.Errorf("plugin %s cannot create scratch storage (serve it with sdk.WithScratch)", c.name)
 		}
-		r := &Repo{c: c}
 		return config.Config{}, nil, r.callError(ctx, "Scratch", err)
 	}
 	out := configFromPB(resp.GetConfig())
@@ -291,7 +301,6 @@ func Scratch(ctx context.Context, o Options, cfg config.Config) (config.Config, 
 		var err error
 		once.Do(func() {
 			defer c.proc.Kill()
-			r := &Repo{c: c}
 			if e := r.check("RemoveScratch"); e != nil {
 				err = e
 				return
@@ -346,15 +355,7 @@ func (r *Repo) callError(ctx context.Context, method string, err error) error {
 	if !ok {
 		return err
 	}
-	broken := false
-	switch st.Code() {
-	case codes.Unavailable:
-		broken = len(st.Details()) == 0
-	case codes.Canceled:
-		// "the client connection is closing": not the caller's context.
-		broken = ctx.Err() == nil && len(st.Details()) == 0
-	}
-	if !broken {
+	if !brokenConn(ctx, st) {
 		return FromStatus(err)
 	}
 	if r.closed.Load() {
@@ -368,6 +369,23 @@ func (r *Repo) callError(ctx context.Context, method string, err error) error {
 		return r.exited(method, true)
 	}
 	return fmt.Errorf("plugin %s (pid %d): %s: %w: %s", r.c.name, r.c.pid, method, repository.ErrUnavailable, st.Message())
+}
+
+// brokenConn reports whether st, the status of a call made with ctx, is
+// the transport's (the connection broke or is closing) rather than the
+// plugin's: the plugin's own errors always carry details.
+func brokenConn(ctx context.Context, st *status.Status) bool {
+	if len(st.Details()) != 0 {
+		return false
+	}
+	switch st.Code() {
+	case codes.Unavailable:
+		return true
+	case codes.Canceled:
+		// "the client connection is closing": not the caller's context.
+		return ctx.Err() == nil
+	}
+	return false
 }
 
 // call runs one RPC: the checks before, the error conversion after.
@@ -396,7 +414,7 @@ func (r *Repo) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
 	if _, err := r.c.rpc.Close(ctx, &pb.CloseRequest{}); err != nil {
-		if st, ok := status.FromError(err); ok && len(st.Details()) == 0 && (st.Code() == codes.Unavailable || st.Code() == codes.Canceled) {
+		if st, ok := status.FromError(err); ok && brokenConn(ctx, st) {
 			return nil // the process is gone: nothing left to close
 		}
 		return FromStatus(err)

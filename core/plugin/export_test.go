@@ -62,10 +62,8 @@ func serveInMemory(t testing.TB, srv *server) *conn {
 // would.
 func OpenInMemory(t testing.TB, open OpenFunc, scratch ScratchFunc, cfg config.Config) (*Repo, func(), error) {
 	c := serveInMemory(t, newServer(open, scratch))
-	r := &Repo{c: c}
-	if _, err := c.rpc.Open(context.Background(), &pb.OpenRequest{Config: configToPB(cfg), LogLevel: hostLevel()}); err != nil {
-		err = r.callError(context.Background(), "Open", err)
-		c.proc.Kill()
+	r, err := openOn(context.Background(), c, cfg)
+	if err != nil {
 		return nil, nil, err
 	}
 	return r, c.proc.(*memProcess).Crash, nil
