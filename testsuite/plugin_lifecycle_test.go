@@ -339,12 +339,14 @@ func TestPluginLogLevels(t *testing.T) {
 }
 
 // TestPluginHostKilled checks that a host killed with SIGKILL leaves no
-// plugin process behind: the plugin watches its parent. The host is this
+// plugin process behind: the plugin watches its parent, and closes the
+// repository before it exits. The host is this
 // test binary, run again as TestPluginHostHelper.
 func TestPluginHostKilled(t *testing.T) {
 	dir, _ := installPlugin(t, probePlugin.build(t), "probe", true)
+	db := filepath.Join(t.TempDir(), "host.db")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestPluginHostHelper$")
-	cmd.Env = append(os.Environ(), "DECNET_TEST_PLUGIN_HOST="+dir, "DECNET_TEST_PLUGIN_HOST_DB="+filepath.Join(t.TempDir(), "host.db"))
+	cmd.Env = append(os.Environ(), "DECNET_TEST_PLUGIN_HOST="+dir, "DECNET_TEST_PLUGIN_HOST_DB="+db)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -386,6 +388,10 @@ func TestPluginHostKilled(t *testing.T) {
 	}
 	_ = cmd.Wait()
 	waitGone(t, pid, 3*time.Second)
+	// It closed the repository before exiting (the probe marks its Close).
+	if _, err := os.Stat(db + ".closed"); err != nil {
+		t.Errorf("the plugin exited without closing the repository: %v", err)
+	}
 }
 
 // TestPluginHostHelper is the host of TestPluginHostKilled: it opens the

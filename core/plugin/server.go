@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
@@ -101,6 +103,11 @@ func serve(sc ServeConfig, args []string, getenv func(string) string, stdout, st
 	// pipe of its own once it serves.
 	logger := newPluginLogger(stderr, hclogLevel(sc.LogLevel))
 	slog.SetDefault(slog.New(NewSlogHandler(logger)))
+
+	// When the host dies, the stderr pipe it read breaks: a log line
+	// written then must fail, not kill the process with SIGPIPE before it
+	// has closed the repository (watchParent).
+	signal.Ignore(syscall.SIGPIPE)
 
 	srv := newServer(sc.Open, sc.Scratch)
 	srv.logger = logger

@@ -89,6 +89,18 @@ func (p *probe) AddLog(ctx context.Context, l repository.Log) (int64, error) {
 	return p.Repository.AddLog(ctx, l)
 }
 
+// Close closes the backend and leaves a file "<path>.closed" beside the
+// database, so that a test can tell that the plugin closed it.
+func (p *probe) Close() error {
+	err := p.Repository.Close()
+	if p.path != "" {
+		if werr := os.WriteFile(p.path+".closed", nil, 0o600); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
 func (p *probe) State(ctx context.Context, key string) (json.RawMessage, error) {
 	if reason, ok := strings.CutPrefix(key, "decnet-test:err:"); ok {
 		for _, err := range repository.Sentinels() {
