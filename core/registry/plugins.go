@@ -71,12 +71,8 @@ func lookPlugin(dirs []string, name string) (string, error) {
 		if err != nil {
 			continue
 		}
-		switch {
-		case !fi.Mode().IsRegular():
-			unusable = append(unusable, p+" is not a regular file")
-			continue
-		case fi.Mode().Perm()&0o111 == 0:
-			unusable = append(unusable, p+" is not executable (chmod +x it)")
+		if why := unrunnable(fi); why != "" {
+			unusable = append(unusable, p+" "+why)
 			continue
 		}
 		abs, err := filepath.Abs(p)
@@ -89,6 +85,18 @@ func lookPlugin(dirs []string, name string) (string, error) {
 		return "", fmt.Errorf("registry: no usable plugin for type %q: %s", name, strings.Join(unusable, "; "))
 	}
 	return "", nil
+}
+
+// unrunnable says why the file fi cannot be run as a plugin, "" when it
+// can.
+func unrunnable(fi os.FileInfo) string {
+	switch {
+	case !fi.Mode().IsRegular():
+		return "is not a regular file"
+	case fi.Mode().Perm()&0o111 == 0:
+		return "is not executable (chmod +x it)"
+	}
+	return ""
 }
 
 // expectedSHA256 returns the expected digest of the plugin at path, in
@@ -244,17 +252,18 @@ func Plugins(cfg config.Config) []PluginInfo {
 				continue
 			}
 			p := filepath.Join(dir, name)
-			fi, err := os.Stat(p)
-			if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+			if fi, err := os.Stat(p); err != nil || unrunnable(fi) != "" {
 				continue
 			}
 			if abs, err := filepath.Abs(p); err == nil {
 				p = abs
 			}
 			info := PluginInfo{Name: name, Type: typ, Path: p}
+			// The configured type is lower-case (as DECNET_DB_TYPE is
+			// matched), so a name with upper-case letters is never opened.
 			_, builtin := Lookup(typ)
-			info.Shadowed = builtin || seen[strings.ToLower(typ)]
-			seen[strings.ToLower(typ)] = true
+			info.Shadowed = builtin || seen[typ] || typ != strings.ToLower(typ)
+			seen[typ] = true
 			checkPlugin(cfg, &info)
 			out = append(out, info)
 		}
@@ -265,7 +274,7 @@ func Plugins(cfg config.Config) []PluginInfo {
 // checkPlugin fills the checksum fields and the protocols of info.
 func checkPlugin(cfg config.Config, info *PluginInfo) {
 	c := cfg
-	if !strings.EqualFold(info.Type, typeOf(cfg)) {
+	if info.Type != typeOf(cfg) {
 		c.PluginSHA256 = "" // the variable is the configured plugin's
 	}
 	sum, err := plugin.FileSHA256(info.Path)

@@ -96,3 +96,28 @@ func TestExpectedSHA256(t *testing.T) {
 		t.Errorf("from the variable: %q %q %v", d, src, err)
 	}
 }
+
+// TestPluginsShadowedByCase checks that Plugins marks as shadowed exactly
+// the binaries that Open would not use: the type is matched lower-case, so
+// decnet-db-driver-MyDB is never opened, while decnet-db-driver-mydb in a
+// later directory is.
+func TestPluginsShadowedByCase(t *testing.T) {
+	first, second := t.TempDir(), t.TempDir()
+	for _, p := range []string{filepath.Join(first, PluginPrefix+"MyDB"), filepath.Join(second, PluginPrefix+"mydb")} {
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := config.Config{Type: "mydb", PluginDirs: []string{first, second}}
+	got := map[string]bool{}
+	for _, p := range Plugins(cfg) {
+		got[p.Type] = p.Shadowed
+	}
+	if len(got) != 2 || !got["MyDB"] || got["mydb"] {
+		t.Errorf("shadowed by type = %v, want MyDB shadowed and mydb not", got)
+	}
+	path, err := lookPlugin(cfg.PluginDirs, typeOf(cfg))
+	if err != nil || filepath.Dir(path) != second {
+		t.Errorf("lookPlugin = %q, %v; want the binary in %s", path, err, second)
+	}
+}
