@@ -87,15 +87,7 @@ func (a *app) redact(s string) string {
 	if a.cfg != nil {
 		c = *a.cfg
 	} else {
-		env := map[string]string{}
-		if a.environ != nil {
-			for _, kv := range a.environ() {
-				if k, v, ok := strings.Cut(kv, "="); ok {
-					env[k] = v
-				}
-			}
-		}
-		c = config.Config{Password: env[config.VarPassword], AdminPassword: env[config.VarAdminPassword], URL: env[config.VarURL]}
+		c = config.Config{Password: a.getenv(config.VarPassword), AdminPassword: a.getenv(config.VarAdminPassword), URL: a.getenv(config.VarURL)}
 		if a.flags.url != "" {
 			c.URL = a.flags.url
 		}

@@ -178,11 +178,11 @@ func (a *app) importArchive(ctx context.Context, out io.Writer, name string, o i
 	case errors.Is(err, repository.ErrConflict) && !o.append:
 		return fmt.Errorf("import: %s: a row of the archive is already in the database (was it written during the import?); %d rows were imported: empty the database with 'decnet-db reset --i-know-what-im-doing' and import again", oneLine(err.Error()), im.written)
 	case err != nil && im.written == 0:
-		return a.dataErr(ctx, repo, cfg, "import", fmt.Errorf("%w; nothing was imported", err))
+		return dataErr(ctx, repo, cfg, "import", fmt.Errorf("%w; nothing was imported", err))
 	case err != nil && o.append:
-		return a.dataErr(ctx, repo, cfg, "import", fmt.Errorf("%w; %d rows were added before the error", err, im.written))
+		return dataErr(ctx, repo, cfg, "import", fmt.Errorf("%w; %d rows were added before the error", err, im.written))
 	case err != nil:
-		return a.dataErr(ctx, repo, cfg, "import", fmt.Errorf("%w; %d rows were imported before the error: empty the database with 'decnet-db reset --i-know-what-im-doing' before importing again", err, im.written))
+		return dataErr(ctx, repo, cfg, "import", fmt.Errorf("%w; %d rows were imported before the error: empty the database with 'decnet-db reset --i-know-what-im-doing' before importing again", err, im.written))
 	}
 
 	// The archive is complete: every table has as many records as its end

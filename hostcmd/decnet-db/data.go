@@ -20,7 +20,7 @@ import (
 // openData opens the configured backend for a command that reads or writes
 // data in an existing database. A SQLite file that does not exist is an
 // error naming it (it is not created: 'decnet-db init' does that). The
-// caller closes the repository and passes its errors through a.dataErr;
+// caller closes the repository and passes its errors through dataErr;
 // withData does both for a command.
 func (a *app) openData(ctx context.Context) (repository.Repository, config.Config, error) {
 	cfg, err := a.loadConfig()
@@ -49,7 +49,7 @@ func (a *app) openWith(ctx context.Context, cfg config.Config) (repository.Repos
 // usual reason a query fails on a reachable backend), the message says to
 // run 'decnet-db init' instead of quoting the backend's "no such table".
 // Cancellation is returned as is, so that run says "interrupted".
-func (a *app) dataErr(ctx context.Context, repo repository.Repository, cfg config.Config, op string, err error) error {
+func dataErr(ctx context.Context, repo repository.Repository, cfg config.Config, op string, err error) error {
 	if err == nil || ctx.Err() != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (a *app) withData(ctx context.Context, fn func(d *dataCtx) error) (err erro
 		return err
 	}
 	defer closeRepo(repo, &err)
-	return fn(&dataCtx{ctx: ctx, repo: repo, cfg: cfg, a: a})
+	return fn(&dataCtx{ctx: ctx, repo: repo, cfg: cfg})
 }
 
 // dataCtx is what withData hands its callback: the command's context, the
@@ -79,14 +79,13 @@ type dataCtx struct {
 	ctx  context.Context
 	repo repository.Repository
 	cfg  config.Config
-	a    *app
 }
 
-// fail wraps err, the error of op on d.repo, as a.dataErr does: nil stays
+// fail wraps err, the error of op on d.repo, as dataErr does: nil stays
 // nil, cancellation is returned as is, and a missing schema says to run
 // 'decnet-db init'. Call it before fn returns, while the repository is open.
 func (d *dataCtx) fail(op string, err error) error {
-	return d.a.dataErr(d.ctx, d.repo, d.cfg, op, err)
+	return dataErr(d.ctx, d.repo, d.cfg, op, err)
 }
 
 // missingTables returns the tables of the schema that do not exist, or
