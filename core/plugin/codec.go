@@ -6,29 +6,36 @@ import (
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/decnet/decnet-db/core/plugin/proto/decnetdb/v1"
 	"github.com/decnet/decnet-db/core/repository"
 )
 
 // The codecs of the hot path of event ingestion, AddLogs: the host encodes
-// the batch straight from []repository.Log (hostCodec) and the plugin
-// decodes it without an allocation per field (codec). Both speak the
-// protocol's AddLogsRequest exactly; everything else goes through gRPC's
-// proto codec.
+// the batch straight from []repository.Log into a pooled buffer
+// (hostCodec), and the plugin decodes it straight into []repository.Log
+// (codec), without the generated messages in between on either side. Both
+// speak the protocol's AddLogsRequest exactly; everything else goes
+// through gRPC's proto codec.
+
+// addLogsWire is an AddLogsRequest as the contract's type: the host
+// encodes one (hostCodec) and the plugin decodes into one (codec, and the
+// server's AddLogs handler, addLogsHandler), the same message on the wire
+// as a pb.AddLogsRequest without building one.
+type addLogsWire struct {
+	logs []repository.Log
+}
 
 // codec is the gRPC codec of a plugin's server: gRPC's proto codec, except
-// for AddLogsRequest, which it decodes without an allocation per field: it
-// copies the request once, points every bytes field of every log into that
-// copy, and allocates the messages of a batch together. What it decodes is what proto.Unmarshal
-// would (TestDecodeAddLogsMatchesProto, FuzzDecodeAddLogs); a request it
-// does not expect (an unknown field, say, from a newer host) falls back to
+// for *addLogsWire, which it decodes without an allocation per field: it
+// copies the request once and points every string of every log into that
+// copy. What it decodes is what proto.Unmarshal and logsFromPB would
+// (TestDecodeAddLogsMatchesProto, FuzzDecodeAddLogs); a request it does not
+// expect (an unknown field, say, from a newer host) goes through
 // proto.Unmarshal.
 //
-// The strings the server makes of those bytes (str) share the copy: it
-// lives as long as any of them. A backend that keeps a log's strings
-// after AddLogs returns keeps the whole request's copy.
+// The copy lives as long as any of those strings: a backend that keeps a
+// log's strings after AddLogs returns keeps the whole request's copy.
 type codec struct {
 	encoding.CodecV2
 }
@@ -36,13 +43,20 @@ type codec struct {
 func newCodec() codec { return codec{encoding.GetCodecV2("proto")} }
 
 func (c codec) Unmarshal(data mem.BufferSlice, v any) error {
-	if req, ok := v.(*pb.AddLogsRequest); ok {
-		if decodeAddLogs(data.Materialize(), req) {
-			return nil
-		}
-		req.Reset()
+	w, ok := v.(*addLogsWire)
+	if !ok {
+		return c.CodecV2.Unmarshal(data, v)
 	}
-	return c.CodecV2.Unmarshal(data, v)
+	if logs, ok := decodeAddLogs(data.Materialize()); ok {
+		w.logs = logs
+		return nil
+	}
+	var req pb.AddLogsRequest
+	if err := c.CodecV2.Unmarshal(data, &req); err != nil {
+		return err
+	}
+	w.logs = logsFromPB(req.GetLogs())
+	return nil
 }
 
 // The field numbers of AddLogsRequest, Log, Timestamp and Field, as in
@@ -70,48 +84,45 @@ const (
 	fieldFieldValue = 2
 )
 
-// decodeAddLogs decodes buf, an AddLogsRequest on the wire, into req,
-// which it owns from then on (its bytes fields point into buf). It reports
-// false, leaving req in any state, when buf holds anything but the fields
-// above with their wire types.
-func decodeAddLogs(buf []byte, req *pb.AddLogsRequest) bool {
-	// First pass: count the logs and their fields, and check the shape.
-	nLogs, nFields := 0, 0
-	for b := buf; len(b) > 0; {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || num != fieldAddLogsLogs || typ != protowire.BytesType {
-			return false
-		}
-		b = b[n:]
-		m, n := protowire.ConsumeBytes(b)
+// decodeAddLogs decodes buf, an AddLogsRequest on the wire, into logs
+// whose strings point into buf: the caller must never write to buf again.
+// It reports false when buf holds anything but the fields above with their
+// wire types.
+func decodeAddLogs(buf []byte) ([]repository.Log, bool) {
+	// First pass: check the shape and count the logs.
+	nLogs := 0
+	for b := buf; len(b) > 0; nLogs++ {
+		m, n := consumeLog(b)
 		if n < 0 {
-			return false
+			return nil, false
+		}
+		if _, ok := countLogFields(m); !ok {
+			return nil, false
 		}
 		b = b[n:]
-		f, ok := countLogFields(m)
-		if !ok {
-			return false
-		}
-		nLogs++
-		nFields += f
 	}
-	// Second pass: fill messages allocated together.
-	msgs := make([]pb.Log, nLogs)
-	ptrs := make([]*pb.Log, nLogs)
-	stamps := make([]timestamppb.Timestamp, nLogs)
-	fields := make([]pb.Field, nFields)
-	fieldPtrs := make([]*pb.Field, nFields)
-	i, fi := 0, 0
-	for b := buf; len(b) > 0; i++ {
-		_, _, n := protowire.ConsumeTag(b)
+	// Second pass: fill the logs.
+	logs := make([]repository.Log, nLogs)
+	for i, b := 0, buf; len(b) > 0; i++ {
+		m, n := consumeLog(b)
+		fillLogFromWire(m, &logs[i])
 		b = b[n:]
-		m, n := protowire.ConsumeBytes(b)
-		b = b[n:]
-		fi = fillLogFromWire(m, &msgs[i], &stamps[i], fields, fieldPtrs, fi)
-		ptrs[i] = &msgs[i]
 	}
-	req.Logs = ptrs
-	return true
+	return logs, true
+}
+
+// consumeLog reads one field of an AddLogsRequest from b: a Log's bytes,
+// and the length of the field, negative when b does not start with one.
+func consumeLog(b []byte) ([]byte, int) {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n < 0 || num != fieldAddLogsLogs || typ != protowire.BytesType {
+		return nil, -1
+	}
+	m, k := protowire.ConsumeBytes(b[n:])
+	if k < 0 {
+		return nil, -1
+	}
+	return m, n + k
 }
 
 // countLogFields checks the shape of a Log on the wire and counts its
@@ -170,86 +181,78 @@ func checkPairs(m []byte, a, b protowire.Number, typ protowire.Type) bool {
 	return true
 }
 
-// fillLogFromWire fills p from m, a Log on the wire that countLogFields
-// accepted, taking its Fields from fields[fi:], and returns the next fi.
-func fillLogFromWire(m []byte, p *pb.Log, stamp *timestamppb.Timestamp, fields []pb.Field, fieldPtrs []*pb.Field, fi int) int {
-	first := fi
+// fillLogFromWire fills l from m, a Log on the wire that countLogFields
+// accepted, as proto.Unmarshal and logFromPB would: a field repeated takes
+// its last value, a Timestamp repeated is merged, Fields is never nil.
+func fillLogFromWire(m []byte, l *repository.Log) {
+	l.Fields = make(map[string]string)
+	var secs, nanos uint64
+	stamped := false
 	for len(m) > 0 {
 		num, typ, n := protowire.ConsumeTag(m)
 		m = m[n:]
 		if typ == protowire.VarintType { // the id
 			v, n := protowire.ConsumeVarint(m)
 			m = m[n:]
-			p.Id = int64(v)
+			l.ID = int64(v)
 			continue
 		}
 		v, n := protowire.ConsumeBytes(m)
 		m = m[n:]
-		v = v[:len(v):len(v)] // appending to a field must not write into the next
 		switch num {
 		case fieldLogTimestamp:
+			stamped = true
 			for len(v) > 0 {
 				sn, _, k := protowire.ConsumeTag(v)
 				v = v[k:]
 				x, k := protowire.ConsumeVarint(v)
 				v = v[k:]
 				if sn == fieldTimestampSeconds {
-					stamp.Seconds = int64(x)
+					secs = x
 				} else {
-					stamp.Nanos = int32(x)
+					nanos = x
 				}
 			}
-			p.Timestamp = stamp
 		case fieldLogFields:
-			f := &fields[fi]
+			var key, value []byte
 			for len(v) > 0 {
 				sn, _, k := protowire.ConsumeTag(v)
 				v = v[k:]
 				x, k := protowire.ConsumeBytes(v)
 				v = v[k:]
-				x = x[:len(x):len(x)]
 				if sn == fieldFieldKey {
-					f.Key = x
+					key = x
 				} else {
-					f.Value = x
+					value = x
 				}
 			}
-			fieldPtrs[fi] = f
-			fi++
+			l.Fields[str(key)] = str(value)
 		case fieldLogDecky:
-			p.Decky = v
+			l.Decky = str(v)
 		case fieldLogService:
-			p.Service = v
+			l.Service = str(v)
 		case fieldLogEventType:
-			p.EventType = v
+			l.EventType = str(v)
 		case fieldLogAttackerIP:
-			p.AttackerIp = v
+			l.AttackerIP = str(v)
 		case fieldLogRawLine:
-			p.RawLine = v
+			l.RawLine = str(v)
 		case fieldLogMsg:
-			p.Msg = v
+			l.Msg = str(v)
 		case fieldLogTraceID:
-			p.TraceId = v
+			l.TraceID = str(v)
 		case fieldLogSpanID:
-			p.SpanId = v
+			l.SpanID = str(v)
 		}
 	}
-	if fi > first {
-		p.Fields = fieldPtrs[first:fi:fi]
+	if stamped {
+		l.Timestamp = time.Unix(int64(secs), int64(int32(nanos))).UTC() // as tm does
 	}
-	return fi
-}
-
-// addLogsWire is the AddLogsRequest the host sends: the logs as they are,
-// which hostCodec encodes straight from the contract's type (the same
-// message on the wire as a pb.AddLogsRequest, without building one).
-type addLogsWire struct {
-	logs []repository.Log
 }
 
 // hostCodec is the codec of the host's AddLogs calls: it encodes an
-// *addLogsWire itself, in one allocation, and leaves every other message
-// to gRPC's proto codec.
+// *addLogsWire itself, into a buffer of gRPC's pool, and leaves every
+// other message to gRPC's proto codec.
 type hostCodec struct {
 	encoding.CodecV2
 }
@@ -258,47 +261,36 @@ func newHostCodec() hostCodec { return hostCodec{encoding.GetCodecV2("proto")} }
 
 func (c hostCodec) Marshal(v any) (mem.BufferSlice, error) {
 	if w, ok := v.(*addLogsWire); ok {
-		return mem.BufferSlice{mem.SliceBuffer(encodeAddLogs(w.logs))}, nil
+		return mem.BufferSlice{encodeAddLogs(w.logs, mem.DefaultBufferPool())}, nil
 	}
 	return c.CodecV2.Marshal(v)
 }
 
-// wireLog is a log ready to encode: its fields taken out of the map once,
-// and its encoded size.
-type wireLog struct {
-	l      *repository.Log
-	fields [][2]string
-	size   int
-}
-
-// encodeAddLogs returns the AddLogsRequest of logs on the wire.
-func encodeAddLogs(logs []repository.Log) []byte {
-	ws := make([]wireLog, len(logs))
-	var kv [][2]string // the fields of every log, in one slice
-	n := 0
-	for i := range logs {
-		n += len(logs[i].Fields)
-	}
-	kv = make([][2]string, 0, n)
+// encodeAddLogs returns the AddLogsRequest of logs on the wire, in a
+// buffer of pool (nil: a new one) that goes back to the pool when freed,
+// as gRPC does once it has sent it: a batch is hundreds of kilobytes, and
+// a new buffer each time costs more in page faults than the encoding.
+func encodeAddLogs(logs []repository.Log, pool mem.BufferPool) mem.Buffer {
+	sizes := make([]int, len(logs))
 	total := 0
 	for i := range logs {
-		l := &logs[i]
-		start := len(kv)
-		for k, v := range l.Fields {
-			kv = append(kv, [2]string{k, v})
-		}
-		w := &ws[i]
-		w.l, w.fields = l, kv[start:len(kv):len(kv)]
-		w.size = logWireSize(l, w.fields)
-		total += protowire.SizeTag(fieldAddLogsLogs) + protowire.SizeBytes(w.size)
+		sizes[i] = logWireSize(&logs[i])
+		total += protowire.SizeTag(fieldAddLogsLogs) + protowire.SizeBytes(sizes[i])
 	}
-	b := make([]byte, 0, total)
-	for i := range ws {
+	buf := new([]byte)
+	if pool == nil || mem.IsBelowBufferPoolingThreshold(total) {
+		*buf = make([]byte, 0, total)
+	} else {
+		buf = pool.Get(total)
+	}
+	b := (*buf)[:0]
+	for i := range logs {
 		b = protowire.AppendTag(b, fieldAddLogsLogs, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(ws[i].size))
-		b = appendLog(b, ws[i].l, ws[i].fields)
+		b = protowire.AppendVarint(b, uint64(sizes[i]))
+		b = appendLog(b, &logs[i])
 	}
-	return b
+	*buf = b
+	return mem.NewBuffer(buf, pool)
 }
 
 func sizeText(num protowire.Number, s string) int {
@@ -341,7 +333,8 @@ func timestampSize(t time.Time) int {
 	return sizeVarint(fieldTimestampSeconds, uint64(t.Unix())) + sizeVarint(fieldTimestampNanos, uint64(t.Nanosecond()))
 }
 
-func logWireSize(l *repository.Log, fields [][2]string) int {
+// logWireSize returns the encoded size of l, a Log.
+func logWireSize(l *repository.Log) int {
 	n := sizeVarint(fieldLogID, uint64(l.ID))
 	if ts := timestampSize(l.Timestamp); ts >= 0 {
 		n += protowire.SizeTag(fieldLogTimestamp) + protowire.SizeBytes(ts)
@@ -349,14 +342,18 @@ func logWireSize(l *repository.Log, fields [][2]string) int {
 	n += sizeText(fieldLogDecky, l.Decky) + sizeText(fieldLogService, l.Service) + sizeText(fieldLogEventType, l.EventType) +
 		sizeText(fieldLogAttackerIP, l.AttackerIP) + sizeText(fieldLogRawLine, l.RawLine) + sizeText(fieldLogMsg, l.Msg) +
 		sizeText(fieldLogTraceID, l.TraceID) + sizeText(fieldLogSpanID, l.SpanID)
-	for _, f := range fields {
-		n += protowire.SizeTag(fieldLogFields) + protowire.SizeBytes(sizeText(fieldFieldKey, f[0])+sizeText(fieldFieldValue, f[1]))
+	for k, v := range l.Fields {
+		n += protowire.SizeTag(fieldLogFields) + protowire.SizeBytes(fieldWireSize(k, v))
 	}
 	return n
 }
 
-// appendLog appends the fields of a Log in field-number order.
-func appendLog(b []byte, l *repository.Log, fields [][2]string) []byte {
+// fieldWireSize returns the encoded size of the Field of k and v.
+func fieldWireSize(k, v string) int { return sizeText(fieldFieldKey, k) + sizeText(fieldFieldValue, v) }
+
+// appendLog appends l, a Log, its fields in field-number order (the
+// entries of Fields in the map's order).
+func appendLog(b []byte, l *repository.Log) []byte {
 	b = appendVarint(b, fieldLogID, uint64(l.ID))
 	if ts := timestampSize(l.Timestamp); ts >= 0 {
 		b = protowire.AppendTag(b, fieldLogTimestamp, protowire.BytesType)
@@ -369,11 +366,11 @@ func appendLog(b []byte, l *repository.Log, fields [][2]string) []byte {
 	b = appendText(b, fieldLogEventType, l.EventType)
 	b = appendText(b, fieldLogAttackerIP, l.AttackerIP)
 	b = appendText(b, fieldLogRawLine, l.RawLine)
-	for _, f := range fields {
+	for k, v := range l.Fields {
 		b = protowire.AppendTag(b, fieldLogFields, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(sizeText(fieldFieldKey, f[0])+sizeText(fieldFieldValue, f[1])))
-		b = appendText(b, fieldFieldKey, f[0])
-		b = appendText(b, fieldFieldValue, f[1])
+		b = protowire.AppendVarint(b, uint64(fieldWireSize(k, v)))
+		b = appendText(b, fieldFieldKey, k)
+		b = appendText(b, fieldFieldValue, v)
 	}
 	b = appendText(b, fieldLogMsg, l.Msg)
 	b = appendText(b, fieldLogTraceID, l.TraceID)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/mem"
-	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/decnet/decnet-db/core/plugin/proto/decnetdb/v1"
@@ -33,37 +32,67 @@ func codecLogs() []repository.Log {
 	return logs
 }
 
+// TestServiceDecodesAddLogsIntoLogs checks that the served AddLogs handler
+// is addLogsHandler, which has the codec decode into the contract's logs.
+func TestServiceDecodesAddLogsIntoLogs(t *testing.T) {
+	for _, m := range serviceDesc.Methods {
+		if m.MethodName == "AddLogs" {
+			if reflect.ValueOf(m.Handler).Pointer() != reflect.ValueOf(addLogsHandler).Pointer() {
+				t.Error("the AddLogs handler served is not addLogsHandler")
+			}
+			return
+		}
+	}
+	t.Error("the service has no AddLogs")
+}
+
+// withFields returns logs with nil Fields made empty, as every decoder
+// returns them.
+func withFields(logs []repository.Log) []repository.Log {
+	for i := range logs {
+		if logs[i].Fields == nil {
+			logs[i].Fields = map[string]string{}
+		}
+	}
+	return logs
+}
+
+// viaProto decodes buf with proto.Unmarshal and logsFromPB: what the
+// server's decoder must give.
+func viaProto(buf []byte) ([]repository.Log, error) {
+	var req pb.AddLogsRequest
+	if err := proto.Unmarshal(buf, &req); err != nil {
+		return nil, err
+	}
+	return logsFromPB(req.GetLogs()), nil
+}
+
 // TestDecodeAddLogsMatchesProto checks that the server's decoder of
-// AddLogsRequest gives what proto.Unmarshal gives.
+// AddLogsRequest gives what proto.Unmarshal and logsFromPB give, and what
+// the host sent.
 func TestDecodeAddLogsMatchesProto(t *testing.T) {
 	buf, err := proto.Marshal(&pb.AddLogsRequest{Logs: logsToPB(codecLogs())})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want, got pb.AddLogsRequest
-	if err := proto.Unmarshal(buf, &want); err != nil {
+	want, err := viaProto(buf)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !decodeAddLogs(append([]byte(nil), buf...), &got) {
+	got, ok := decodeAddLogs(append([]byte(nil), buf...))
+	if !ok {
 		t.Fatal("decodeAddLogs refused what proto.Marshal wrote")
 	}
-	if !proto.Equal(&want, &got) {
-		t.Errorf("decodeAddLogs differs from proto.Unmarshal:\nwant %s\n got %s", prototext.Format(&want), prototext.Format(&got))
+	if !reflect.DeepEqual(want, got) {
+		t.Errorf("decodeAddLogs differs from proto.Unmarshal:\nwant %#v\n got %#v", want, got)
 	}
-	logs := logsFromPB(got.GetLogs())
-	in := codecLogs()
-	for i := range in {
-		if in[i].Fields == nil {
-			in[i].Fields = map[string]string{}
-		}
-	}
-	if !reflect.DeepEqual(in, logs) {
-		t.Errorf("round trip:\nsent     %#v\nreceived %#v", in, logs)
+	if in := withFields(codecLogs()); !reflect.DeepEqual(in, got) {
+		t.Errorf("round trip:\nsent     %#v\nreceived %#v", in, got)
 	}
 }
 
 // TestCodecFallsBack checks that the codec hands what its decoder does not
-// expect (an unknown field) to proto.Unmarshal, which keeps it.
+// expect (an unknown field) to proto.Unmarshal.
 func TestCodecFallsBack(t *testing.T) {
 	req := &pb.AddLogsRequest{Logs: logsToPB(codecLogs()[3:5])}
 	buf, err := proto.Marshal(req)
@@ -71,16 +100,18 @@ func TestCodecFallsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	buf = append(buf, 0x7a, 0x01, 'x') // field 15, bytes, "x": unknown
-	var got pb.AddLogsRequest
-	if decodeAddLogs(append([]byte(nil), buf...), &got) {
+	if _, ok := decodeAddLogs(append([]byte(nil), buf...)); ok {
 		t.Fatal("decodeAddLogs accepted an unknown field")
 	}
-	var viaCodec pb.AddLogsRequest
+	var viaCodec addLogsWire
 	if err := newCodec().Unmarshal(mem.BufferSlice{mem.SliceBuffer(buf)}, &viaCodec); err != nil {
 		t.Fatal(err)
 	}
-	if len(viaCodec.GetLogs()) != 2 || len(viaCodec.ProtoReflect().GetUnknown()) == 0 {
-		t.Errorf("codec fallback: %d logs, unknown %q", len(viaCodec.GetLogs()), viaCodec.ProtoReflect().GetUnknown())
+	if want := withFields(codecLogs()[3:5]); !reflect.DeepEqual(viaCodec.logs, want) {
+		t.Errorf("codec fallback:\n got %#v\nwant %#v", viaCodec.logs, want)
+	}
+	if err := newCodec().Unmarshal(mem.BufferSlice{mem.SliceBuffer([]byte{0x0a, 0x05})}, &viaCodec); err == nil {
+		t.Error("codec accepted a truncated request")
 	}
 }
 
@@ -96,40 +127,40 @@ func FuzzDecodeAddLogs(f *testing.F) {
 	}
 	f.Add([]byte{0x0a, 0x02, 0x12, 0x00})
 	f.Fuzz(func(t *testing.T, buf []byte) {
-		var got pb.AddLogsRequest
-		if !decodeAddLogs(append([]byte(nil), buf...), &got) {
+		got, ok := decodeAddLogs(append([]byte(nil), buf...))
+		if !ok {
 			return
 		}
-		var want pb.AddLogsRequest
-		if err := proto.Unmarshal(buf, &want); err != nil {
+		want, err := viaProto(buf)
+		if err != nil {
 			t.Fatalf("decodeAddLogs accepted what proto.Unmarshal refuses: %v", err)
 		}
-		if !proto.Equal(&want, &got) {
-			t.Errorf("decodeAddLogs differs from proto.Unmarshal:\nwant %s\n got %s", prototext.Format(&want), prototext.Format(&got))
+		if !reflect.DeepEqual(want, got) {
+			t.Errorf("decodeAddLogs differs from proto.Unmarshal:\nwant %#v\n got %#v", want, got)
 		}
 	})
 }
 
+// encoded returns the host's encoding of logs.
+func encoded(logs []repository.Log) []byte { return encodeAddLogs(logs, nil).ReadOnlyData() }
+
 // TestEncodeAddLogs checks that the host's encoder writes the
 // AddLogsRequest that proto.Marshal would (up to the order of the fields
-// of a log, a map), and that the server's decoder takes it.
+// of a log, a map), that the server's decoder takes it, and that a large
+// batch is encoded into a buffer of the pool it is given.
 func TestEncodeAddLogs(t *testing.T) {
-	in := codecLogs()
-	buf := encodeAddLogs(in)
-	var viaProto, viaFast pb.AddLogsRequest
-	if err := proto.Unmarshal(buf, &viaProto); err != nil {
+	in := withFields(codecLogs())
+	buf := encoded(in)
+	fromProto, err := viaProto(buf)
+	if err != nil {
 		t.Fatalf("proto.Unmarshal of the encoded batch: %v", err)
 	}
-	if !decodeAddLogs(append([]byte(nil), buf...), &viaFast) {
+	fromFast, ok := decodeAddLogs(append([]byte(nil), buf...))
+	if !ok {
 		t.Fatal("decodeAddLogs refused the encoded batch")
 	}
-	for i := range in {
-		if in[i].Fields == nil {
-			in[i].Fields = map[string]string{}
-		}
-	}
-	for name, req := range map[string]*pb.AddLogsRequest{"proto.Unmarshal": &viaProto, "decodeAddLogs": &viaFast} {
-		if got := logsFromPB(req.GetLogs()); !reflect.DeepEqual(got, in) {
+	for name, got := range map[string][]repository.Log{"proto.Unmarshal": fromProto, "decodeAddLogs": fromFast} {
+		if !reflect.DeepEqual(got, in) {
 			t.Errorf("%s of the encoded batch:\n got %#v\nwant %#v", name, got, in)
 		}
 	}
@@ -137,10 +168,29 @@ func TestEncodeAddLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := encodeAddLogs(in[:3]); string(got) != string(want) {
+	if got := encoded(in[:3]); string(got) != string(want) {
 		t.Errorf("encodeAddLogs differs from proto.Marshal:\n got %x\nwant %x", got, want)
 	}
-	if len(encodeAddLogs(nil)) != 0 {
+	if len(encoded(nil)) != 0 {
 		t.Error("an empty batch is not empty on the wire")
 	}
+
+	pool := &countingPool{BufferPool: mem.DefaultBufferPool()}
+	b := encodeAddLogs(in, pool)
+	if got, ok := decodeAddLogs(append([]byte(nil), b.ReadOnlyData()...)); !ok || !reflect.DeepEqual(got, in) {
+		t.Errorf("pooled encoding decodes to %#v (ok %v), want %#v", got, ok, in)
+	}
+	b.Free()
+	if pool.gets != 1 || pool.puts != 1 {
+		t.Errorf("a %d-byte batch took %d buffers from the pool and gave back %d, want 1 and 1", len(buf), pool.gets, pool.puts)
+	}
 }
+
+// countingPool counts the buffers taken and given back.
+type countingPool struct {
+	mem.BufferPool
+	gets, puts int
+}
+
+func (p *countingPool) Get(n int) *[]byte { p.gets++; return p.BufferPool.Get(n) }
+func (p *countingPool) Put(b *[]byte)     { p.puts++; p.BufferPool.Put(b) }

@@ -39,7 +39,7 @@ func (p *memProcess) Crash() { p.Kill() }
 func serveInMemory(t testing.TB, srv *server) *conn {
 	lis := bufconn.Listen(1 << 20)
 	s := grpc.NewServer(serverOptions()...)
-	pb.RegisterRepositoryServer(s, srv)
+	register(s, srv)
 	go func() { _ = s.Serve(lis) }()
 	cc, err := grpc.NewClient("passthrough:///in-memory", append(dialOptions(),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),

@@ -27,8 +27,9 @@
 // back (see ToStatus and FromStatus).
 //
 // AddLogs, the hot path of ingestion, is encoded by the host straight from
-// []repository.Log and decoded by the plugin without an allocation per
-// field (codec.go); the bytes on the wire are the protocol's all the same.
+// []repository.Log into a pooled buffer and decoded by the plugin straight
+// into []repository.Log, without an allocation per field (codec.go); the
+// bytes on the wire are the protocol's all the same.
 package plugin
 
 import (
@@ -118,12 +119,43 @@ func ReadInfo(ctx context.Context, path string) (Info, error) {
 // plugin's side, nil on the host's.
 type grpcPlugin struct {
 	goplugin.NetRPCUnsupportedPlugin
-	srv pb.RepositoryServer
+	srv *server
 }
 
 func (p *grpcPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	pb.RegisterRepositoryServer(s, p.srv)
+	register(s, p.srv)
 	return nil
+}
+
+// register registers srv's service on s.
+func register(s *grpc.Server, srv *server) { s.RegisterService(serviceDesc, srv) }
+
+// serviceDesc is the generated service, but for the handler of AddLogs,
+// which decodes the request into the contract's logs (addLogsHandler).
+var serviceDesc = func() *grpc.ServiceDesc {
+	d := pb.Repository_ServiceDesc
+	d.Methods = slices.Clone(d.Methods)
+	i := slices.IndexFunc(d.Methods, func(m grpc.MethodDesc) bool { return m.MethodName == "AddLogs" })
+	d.Methods[i].Handler = addLogsHandler // i < 0 panics: the generated service must have AddLogs
+	return &d
+}()
+
+// addLogsHandler is the generated handler of AddLogs with an addLogsWire
+// for a request: the codec decodes it into []repository.Log, with no
+// pb.Log between.
+func addLogsHandler(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+	in := new(addLogsWire)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	s := srv.(*server)
+	if interceptor == nil {
+		return s.addLogs(ctx, in.logs)
+	}
+	info := &grpc.UnaryServerInfo{Server: srv, FullMethod: pb.Repository_AddLogs_FullMethodName}
+	return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
+		return s.addLogs(ctx, req.(*addLogsWire).logs)
+	})
 }
 
 func (p *grpcPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
@@ -138,7 +170,7 @@ type rpcClient struct {
 }
 
 // pluginSets returns go-plugin's versioned plugin sets for the versions.
-func pluginSets(versions []int, srv pb.RepositoryServer) map[int]goplugin.PluginSet {
+func pluginSets(versions []int, srv *server) map[int]goplugin.PluginSet {
 	sets := make(map[int]goplugin.PluginSet, len(versions))
 	for _, v := range versions {
 		sets[v] = goplugin.PluginSet{pluginName: &grpcPlugin{srv: srv}}

@@ -338,9 +338,16 @@ func (s *server) AddLog(ctx context.Context, req *pb.AddLogRequest) (*pb.AddLogR
 	})
 }
 
+// AddLogs serves a request decoded by proto.Unmarshal; gRPC calls
+// addLogs instead, with the logs that codec decodes straight from the wire
+// (serviceDesc).
 func (s *server) AddLogs(ctx context.Context, req *pb.AddLogsRequest) (*pb.AddLogsResponse, error) {
+	return s.addLogs(ctx, logsFromPB(req.GetLogs()))
+}
+
+func (s *server) addLogs(ctx context.Context, logs []repository.Log) (*pb.AddLogsResponse, error) {
 	return withRepo(s, func(r repository.Repository) (*pb.AddLogsResponse, error) {
-		return &pb.AddLogsResponse{}, r.AddLogs(ctx, logsFromPB(req.GetLogs()))
+		return &pb.AddLogsResponse{}, r.AddLogs(ctx, logs)
 	})
 }
 
