@@ -66,6 +66,14 @@ func WithLogLevel(level slog.Level) Option {
 	return func(sc *plugin.ServeConfig) { sc.LogLevel = level }
 }
 
+// WithGCPercent sets the plugin process's garbage collection target, as
+// GOGC would. The default, plugin.DefaultGCPercent (400), suits a backend
+// whose own heap is small; one that keeps a large heap (a cache, say) may
+// want less. A percent of 0 or less means the default.
+func WithGCPercent(percent int) Option {
+	return func(sc *plugin.ServeConfig) { sc.GCPercent = percent }
+}
+
 // Serve serves the backend that open opens, and never returns: the process
 // ends when the host closes the repository or exits. Run by hand, the
 // binary explains itself on stderr and exits 1; run with

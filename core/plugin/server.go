@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +50,29 @@ type ServeConfig struct {
 	// says its own (the Open call carries the host's level). The zero
 	// value is Info.
 	LogLevel slog.Level
+	// GCPercent is the plugin process's garbage collection target, as
+	// GOGC; 0 or less means DefaultGCPercent. A GOGC variable in the plugin's
+	// environment (empty unless its author put one there) wins.
+	GCPercent int
+}
+
+// DefaultGCPercent is the GOGC of a plugin process. A plugin's live heap is
+// a few megabytes while every batch it receives is decoded there, so
+// Go's default of 100 collects every one or two AddLogs batches; 400
+// spends a few megabytes more and takes ~10% less CPU per row (measured
+// with the SQLite plugin; 800 gained nothing more).
+const DefaultGCPercent = 400
+
+// gcPercent returns the GOGC that Serve sets for sc, and false when the
+// environment sets GOGC itself.
+func gcPercent(sc ServeConfig, getenv func(string) string) (int, bool) {
+	if getenv("GOGC") != "" {
+		return 0, false
+	}
+	if sc.GCPercent > 0 {
+		return sc.GCPercent, true
+	}
+	return DefaultGCPercent, true
 }
 
 // parentPoll is how often a plugin checks that its host is still there.
@@ -108,6 +132,10 @@ func serve(sc ServeConfig, args []string, getenv func(string) string, stdout, st
 	// written then must fail, not kill the process with SIGPIPE before it
 	// has closed the repository (watchParent).
 	signal.Ignore(syscall.SIGPIPE)
+
+	if p, ok := gcPercent(sc, getenv); ok {
+		debug.SetGCPercent(p)
+	}
 
 	srv := newServer(sc.Open, sc.Scratch)
 	srv.logger = logger
