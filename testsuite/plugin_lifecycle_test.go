@@ -104,13 +104,21 @@ func expectExited(t *testing.T, what string, err error, took, limit time.Duratio
 func TestPluginCrashMidCall(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		// crash makes the plugin of r die during an AddLog, and returns
-		// that AddLog's error.
+		// crash makes the plugin of r die during an AddLog (or AddLogs),
+		// and returns that call's error.
 		crash func(t *testing.T, r repository.Repository) error
 	}{
 		{"exit", func(t *testing.T, r repository.Repository) error {
 			_, err := r.AddLog(t.Context(), crashLog("decnet-test:exit"))
 			return err
+		}},
+		{"exit_in_a_batch", func(t *testing.T, r repository.Repository) error {
+			logs := make([]repository.Log, 500)
+			for i := range logs {
+				logs[i] = sampleCrashLog()
+			}
+			logs[250] = crashLog("decnet-test:exit")
+			return r.AddLogs(t.Context(), logs)
 		}},
 		{"sigkill_itself", func(t *testing.T, r repository.Repository) error {
 			_, err := r.AddLog(t.Context(), crashLog("decnet-test:kill"))

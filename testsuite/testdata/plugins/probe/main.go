@@ -2,7 +2,8 @@
 // MySQL when a URL is configured, through a repository that
 // misbehaves on request so that the tests can check what the host does:
 //
-//   - AddLog of a log whose Msg is "decnet-test:exit" exits the process
+//   - AddLog of a log whose Msg is "decnet-test:exit" (or AddLogs of a
+//     batch that holds one) exits the process
 //     with status 3 in the middle of the call; "decnet-test:kill" kills it
 //     with SIGKILL; "decnet-test:hang" blocks until the call's context ends.
 //   - State of the key "decnet-test:err:<REASON>" returns the sentinel of
@@ -76,7 +77,24 @@ type probe struct {
 }
 
 func (p *probe) AddLog(ctx context.Context, l repository.Log) (int64, error) {
-	switch l.Msg {
+	if err := misbehave(ctx, l.Msg); err != nil {
+		return 0, err
+	}
+	return p.Repository.AddLog(ctx, l)
+}
+
+func (p *probe) AddLogs(ctx context.Context, logs []repository.Log) error {
+	for _, l := range logs {
+		if err := misbehave(ctx, l.Msg); err != nil {
+			return err
+		}
+	}
+	return p.Repository.AddLogs(ctx, logs)
+}
+
+// misbehave does what a log's msg asks for (see the package comment).
+func misbehave(ctx context.Context, msg string) error {
+	switch msg {
 	case "decnet-test:exit":
 		os.Exit(3)
 	case "decnet-test:kill":
@@ -84,9 +102,9 @@ func (p *probe) AddLog(ctx context.Context, l repository.Log) (int64, error) {
 		select {}
 	case "decnet-test:hang":
 		<-ctx.Done()
-		return 0, fmt.Errorf("probe: hang: %w", ctx.Err())
+		return fmt.Errorf("probe: hang: %w", ctx.Err())
 	}
-	return p.Repository.AddLog(ctx, l)
+	return nil
 }
 
 // Close closes the backend and leaves a file "<path>.closed" beside the
