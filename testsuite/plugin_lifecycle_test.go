@@ -25,7 +25,7 @@ import (
 
 // TestPluginVersionMismatch checks that a plugin offering none of the
 // host's protocol versions is refused with an error naming the plugin, its
-// versions and the host's.
+// versions and the host's, and that its process does not stay behind.
 func TestPluginVersionMismatch(t *testing.T) {
 	dir, path := installPlugin(t, probeV2Plugin.build(t), "probev2", true)
 	r, err := registry.Open(t.Context(), pluginConfig("probev2", dir))
@@ -46,11 +46,12 @@ func TestPluginVersionMismatch(t *testing.T) {
 			t.Errorf("error %q does not say %q", err, w)
 		}
 	}
+	waitNoneRuns(t, path, 3*time.Second)
 }
 
 // TestPluginStdoutPollution checks that a plugin writing to stdout before
 // the handshake is refused with an error that shows the line and says to
-// log to stderr.
+// log to stderr, and that its process does not stay behind.
 func TestPluginStdoutPollution(t *testing.T) {
 	dir, path := installPlugin(t, noisyPlugin.build(t), "noisy", true)
 	r, err := registry.Open(t.Context(), pluginConfig("noisy", dir))
@@ -68,6 +69,7 @@ func TestPluginStdoutPollution(t *testing.T) {
 			t.Errorf("error %q does not say %q", err, w)
 		}
 	}
+	waitNoneRuns(t, path, 3*time.Second)
 }
 
 // TestPluginCloseEndsProcess checks that Close ends the plugin process,

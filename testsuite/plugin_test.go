@@ -130,6 +130,29 @@ func waitGone(t *testing.T, pid int, d time.Duration) {
 	}
 }
 
+// waitNoneRuns waits up to d for no process to run the binary at path:
+// a plugin the host refused must not be left running.
+func waitNoneRuns(t *testing.T, path string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		exes, _ := filepath.Glob("/proc/[0-9]*/exe")
+		var running []string
+		for _, exe := range exes {
+			if target, err := os.Readlink(exe); err == nil && target == path {
+				running = append(running, filepath.Base(filepath.Dir(exe)))
+			}
+		}
+		if len(running) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still runs %s later (pids %v)", path, d, running)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // installPlugin puts the binary bin into a new plugin directory as
 // decnet-db-driver-<typ>, with its checksum file when withChecksum is set,
 // and returns the directory and the binary's path.
