@@ -72,6 +72,30 @@ func TestPluginStdoutPollution(t *testing.T) {
 	waitNoneRuns(t, path, 3*time.Second)
 }
 
+// TestPluginStartEndsWithTheContext checks that opening a plugin that never
+// answers the handshake returns when the caller's context ends, with its
+// error, and kills the process then (not when go-plugin's own start
+// timeout, a minute, runs out).
+func TestPluginStartEndsWithTheContext(t *testing.T) {
+	dir, path := installPlugin(t, mutePlugin.build(t), "mute", true)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	start := time.Now()
+	r, err := registry.Open(ctx, pluginConfig("mute", dir))
+	if err == nil {
+		_ = r.Close()
+		t.Fatal("open: no error, want the context's")
+	}
+	t.Logf("open: %v", err)
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("open took %s with a 1s context", took)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), path) {
+		t.Errorf("open: %v, want context.DeadlineExceeded naming %s", err, path)
+	}
+	waitNoneRuns(t, path, 3*time.Second)
+}
+
 // TestPluginCloseEndsProcess checks that Close ends the plugin process,
 // that a second Close is fine, and that calls fail with ErrClosed after.
 func TestPluginCloseEndsProcess(t *testing.T) {

@@ -51,6 +51,8 @@ var (
 	probeV2Plugin = &pluginBinary{pkg: "./testsuite/testdata/plugins/probe", ldflags: probeFlags + " -X main.mode=v2"}
 	// noisyPlugin writes to stdout before serving.
 	noisyPlugin = &pluginBinary{pkg: "./testsuite/testdata/plugins/probe", ldflags: probeFlags + " -X main.mode=stdout"}
+	// mutePlugin never answers the handshake.
+	mutePlugin = &pluginBinary{pkg: "./testsuite/testdata/plugins/probe", ldflags: probeFlags + " -X main.mode=mute"}
 )
 
 // build returns the binary's path, building it on first use.

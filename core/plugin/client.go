@@ -67,16 +67,21 @@ type conn struct {
 
 // start starts the plugin process of o and connects to it. The context
 // bounds the start: when it ends first, start returns its error and the
-// process is killed as soon as go-plugin gives it back.
+// process is killed, both at once.
 func start(ctx context.Context, o Options) (*conn, error) {
 	if len(o.SHA256) != sha256.Size {
 		return nil, fmt.Errorf("plugin %s: no SHA-256 checksum to verify it with; refusing to start it", o.Path)
 	}
 	name := filepath.Base(o.Path)
+	// procCtx lives as long as the process: os/exec kills the process when
+	// it ends, which start makes it do when ctx ends before the handshake
+	// (go-plugin's Kill would wait for its start to give up, up to
+	// StartTimeout), and Kill after.
+	procCtx, end := context.WithCancel(context.WithoutCancel(ctx))
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: pluginSets(Protocols, nil),
-		Cmd:              exec.Command(o.Path),
+		Cmd:              exec.CommandContext(procCtx, o.Path),
 		SecureConfig:     &goplugin.SecureConfig{Checksum: o.SHA256, Hash: sha256.New()},
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		AutoMTLS:         true,
@@ -89,21 +94,35 @@ func start(ctx context.Context, o Options) (*conn, error) {
 		c   *conn
 		err error
 	}
+	proc := &pluginProcess{Client: client, end: end}
 	done := make(chan result, 1)
 	go func() {
-		c, err := connect(ctx, client, o)
+		c, err := connect(ctx, proc, o)
 		done <- result{c, err}
 	}()
 	select {
 	case res := <-done:
 		return res.c, res.err
 	case <-ctx.Done():
+		end()
 		go func() {
 			<-done
-			client.Kill()
+			proc.Kill()
 		}()
 		return nil, fmt.Errorf("plugin %s: start: %w", o.Path, ctx.Err())
 	}
+}
+
+// pluginProcess is a go-plugin client and the end of its process's
+// context.
+type pluginProcess struct {
+	*goplugin.Client
+	end context.CancelFunc
+}
+
+func (p *pluginProcess) Kill() {
+	p.Client.Kill()
+	p.end()
 }
 
 // dialOptions are the options of the host's gRPC connection: the message
@@ -116,20 +135,20 @@ func dialOptions() []grpc.DialOption {
 }
 
 // connect starts the process and dispenses the service.
-func connect(ctx context.Context, client *goplugin.Client, o Options) (*conn, error) {
-	protocol, err := client.Client()
+func connect(ctx context.Context, proc *pluginProcess, o Options) (*conn, error) {
+	protocol, err := proc.Client.Client()
 	if err != nil {
-		client.Kill()
+		proc.Kill()
 		return nil, startError(ctx, o, err)
 	}
 	raw, err := protocol.Dispense(pluginName)
 	if err != nil {
-		client.Kill()
+		proc.Kill()
 		return nil, fmt.Errorf("plugin %s: %w", o.Path, err)
 	}
 	rc := raw.(*rpcClient)
-	c := &conn{name: filepath.Base(o.Path), rpc: rc.RepositoryClient, cc: rc.cc, proc: client}
-	if ra := client.ReattachConfig(); ra != nil {
+	c := &conn{name: filepath.Base(o.Path), rpc: rc.RepositoryClient, cc: rc.cc, proc: proc}
+	if ra := proc.ReattachConfig(); ra != nil {
 		c.pid = ra.Pid
 	}
 	return c, nil

@@ -16,7 +16,8 @@
 //     attribute k=v.
 //
 // Built with -ldflags "-X main.mode=v2" it offers protocol 2 only; with
-// "-X main.mode=stdout" it writes a line to stdout before serving.
+// "-X main.mode=stdout" it writes a line to stdout before serving; with
+// "-X main.mode=mute" it never serves.
 package main
 
 import (
@@ -157,6 +158,8 @@ func main() {
 		plugin.Serve(plugin.ServeConfig{Open: open, Scratch: scratch, Protocols: []int{2}})
 	case "stdout":
 		fmt.Println("probe: starting up, version 0.0.1")
+	case "mute":
+		select {} // never handshakes
 	}
 	sdk.Serve(open, sdk.WithScratch(scratch))
 }
