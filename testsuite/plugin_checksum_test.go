@@ -178,7 +178,8 @@ func TestPluginNotExecutable(t *testing.T) {
 	}
 }
 
-// TestPluginsList checks registry.Plugins, what `decnet-db drivers` shows.
+// TestPluginsList checks registry.Plugins, what `decnet-db drivers` shows,
+// a file that cannot be run included.
 func TestPluginsList(t *testing.T) {
 	bin := probePlugin.build(t)
 	d1, okPath := installPlugin(t, bin, "probe", true)
@@ -187,7 +188,8 @@ func TestPluginsList(t *testing.T) {
 	writeChecksum(t, badPath, strings.Repeat("0", 64))
 	nosumPath := filepath.Join(d1, registry.PluginPrefix+"nosum")
 	copyFile(t, bin, nosumPath)
-	writeFile(t, filepath.Join(d1, registry.PluginPrefix+"noexec"), "#!/bin/sh\n")
+	noexecPath := filepath.Join(d1, registry.PluginPrefix+"noexec")
+	writeFile(t, noexecPath, "#!/bin/sh\n")
 	writeFile(t, filepath.Join(d1, "unrelated"), "")
 	d2, shadowedPath := installPlugin(t, bin, "probe", true)
 	builtinPath := filepath.Join(d2, registry.PluginPrefix+"sqlite")
@@ -212,6 +214,7 @@ func TestPluginsList(t *testing.T) {
 	}
 	want := []row{
 		{"bad", badPath, registry.ChecksumMismatch, nil, false},
+		{"noexec", noexecPath, registry.ChecksumMissing, nil, false},
 		{"nosum", nosumPath, registry.ChecksumMissing, nil, false},
 		{"probe", okPath, registry.ChecksumOK, plugin.Protocols, false},
 		{"probe", shadowedPath, registry.ChecksumOK, plugin.Protocols, true},
@@ -228,6 +231,12 @@ func TestPluginsList(t *testing.T) {
 		}
 		if p.Type == "bad" && !strings.Contains(p.Err, fileSHA256(t, badPath)) {
 			t.Errorf("mismatch: error %q does not give the actual digest", p.Err)
+		}
+		if p.Runnable != (p.Type != "noexec") {
+			t.Errorf("%s: runnable %v", p.Path, p.Runnable)
+		}
+		if p.Type == "noexec" && !strings.Contains(p.Err, "not executable (chmod +x it)") {
+			t.Errorf("not executable: error %q does not say so", p.Err)
 		}
 	}
 }

@@ -226,16 +226,21 @@ type PluginInfo struct {
 	// built-in driver has the type, or an earlier directory has a binary
 	// for it.
 	Shadowed bool
-	// Err says why Checksum is not ok or Protocols is empty; empty when
-	// all is well.
+	// Runnable is set for an executable regular file; Open skips the
+	// others (Err says why), and they are not run for their protocols.
+	Runnable bool
+	// Err says why the file cannot be run, Checksum is not ok or Protocols
+	// is empty; empty when all is well.
 	Err string
 }
 
 // Plugins lists the plugin binaries in cfg.PluginDirs, directory by
-// directory in order, by name within one: every executable regular file
-// named PluginPrefix+<type> (checksum files left out), with its checksum
-// status and, when the checksum is ok, the protocol versions it offers
-// (each binary runs at most a few seconds for that). A directory that
+// directory in order, by name within one: every file named
+// PluginPrefix+<type> (checksum files left out), with its checksum status
+// and, when it is an executable regular file whose checksum is ok, the
+// protocol versions it offers (each binary runs at most a few seconds for
+// that). A file that cannot be run is listed with the reason, so that an
+// operator who forgot chmod +x sees why it is not used. A directory that
 // cannot be read is left out.
 func Plugins(cfg config.Config) []PluginInfo {
 	var out []PluginInfo
@@ -252,7 +257,8 @@ func Plugins(cfg config.Config) []PluginInfo {
 				continue
 			}
 			p := filepath.Join(dir, name)
-			if fi, err := os.Stat(p); err != nil || unrunnable(fi) != "" {
+			fi, err := os.Stat(p)
+			if err != nil {
 				continue
 			}
 			if abs, err := filepath.Abs(p); err == nil {
@@ -263,8 +269,15 @@ func Plugins(cfg config.Config) []PluginInfo {
 			// matched), so a name with upper-case letters is never opened.
 			_, builtin := Lookup(typ)
 			info.Shadowed = builtin || seen[typ] || typ != strings.ToLower(typ)
-			seen[typ] = true
+			why := unrunnable(fi)
+			info.Runnable = why == ""
+			if info.Runnable {
+				seen[typ] = true
+			}
 			checkPlugin(cfg, &info)
+			if !info.Runnable {
+				info.Err = strings.TrimSuffix(why+"; "+info.Err, "; ")
+			}
 			out = append(out, info)
 		}
 	}
@@ -298,6 +311,9 @@ func checkPlugin(cfg config.Config, info *PluginInfo) {
 		return
 	}
 	info.Checksum = ChecksumOK
+	if !info.Runnable {
+		return
+	}
 	pi, err := plugin.ReadInfo(context.Background(), info.Path)
 	if err != nil {
 		info.Err = err.Error()

@@ -51,7 +51,9 @@ type driverEntry struct {
 }
 
 // driverEntries returns the registered drivers, sorted, then the plugins
-// found, then the configured type when nothing provides it.
+// found, then the configured type when nothing provides it. The configured
+// entry is the one Open uses: a built-in driver, else the first runnable
+// plugin, else the first plugin file that cannot be run (Open says why).
 func driverEntries(cfg config.Config) []driverEntry {
 	var out []driverEntry
 	found := false
@@ -60,9 +62,13 @@ func driverEntries(cfg config.Config) []driverEntry {
 		found = found || e.Configured
 		out = append(out, e)
 	}
+	unusable := -1 // the entry of the configured type's file that cannot be run
 	for _, p := range registry.Plugins(cfg) {
-		e := driverEntry{Name: p.Type, Source: p.Path, Configured: p.Type == cfg.Type && !p.Shadowed}
+		e := driverEntry{Name: p.Type, Source: p.Path, Configured: p.Type == cfg.Type && !p.Shadowed && p.Runnable}
 		found = found || e.Configured
+		if p.Type == cfg.Type && !p.Shadowed && !p.Runnable && unusable < 0 {
+			unusable = len(out)
+		}
 		if len(p.Protocols) > 0 {
 			vs := make([]string, len(p.Protocols))
 			for i, v := range p.Protocols {
@@ -79,7 +85,11 @@ func driverEntries(cfg config.Config) []driverEntry {
 		}
 		out = append(out, e)
 	}
-	if !found {
+	switch {
+	case found:
+	case unusable >= 0: // what Open finds, and refuses
+		out[unusable].Configured = true
+	default:
 		out = append(out, driverEntry{Name: cfg.Type, Source: "not found", Configured: true, Default: cfg.Type == config.DefaultType})
 	}
 	return out
