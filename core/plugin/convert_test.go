@@ -3,6 +3,7 @@ package plugin
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -136,7 +137,7 @@ func TestConvertRoundTrip(t *testing.T) {
 			all, list := ipsToPB(ips)
 			req := wire(t, &pb.BountiesByIPRequest{All: all, Ips: list})
 			out := ipsFromPB(req.GetAll(), req.GetIps())
-			if (out == nil) != (ips == nil) || len(out) != len(ips) {
+			if (out == nil) != (ips == nil) || !slices.Equal(out, ips) {
 				t.Errorf("ips %#v came back as %#v", ips, out)
 			}
 		}

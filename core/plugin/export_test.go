@@ -73,3 +73,6 @@ func OpenInMemory(t testing.TB, open OpenFunc, scratch ScratchFunc, cfg config.C
 func NewServerForTest(open OpenFunc, scratch ScratchFunc) pb.RepositoryServer {
 	return newServer(open, scratch)
 }
+
+// ServiceDesc is the service as served.
+var ServiceDesc = serviceDesc

@@ -31,9 +31,6 @@ func TestEveryMethodHasAnRPC(t *testing.T) {
 	for _, m := range pb.Repository_ServiceDesc.Methods {
 		rpcs[m.MethodName] = true
 	}
-	for _, st := range pb.Repository_ServiceDesc.Streams {
-		rpcs[st.StreamName] = true
-	}
 	contract := reflect.TypeFor[repository.Repository]()
 	for i := range contract.NumMethod() {
 		name := contract.Method(i).Name
@@ -101,7 +98,7 @@ func TestConformanceInMemory(t *testing.T) {
 // scratch function, is the one Unimplemented.
 func TestServerAnswersEveryRPC(t *testing.T) {
 	srv := plugin.NewServerForTest(nil, nil)
-	for _, m := range pb.Repository_ServiceDesc.Methods {
+	for _, m := range plugin.ServiceDesc.Methods {
 		if m.MethodName == "Open" {
 			continue
 		}
@@ -120,13 +117,8 @@ func TestServerAnswersEveryRPC(t *testing.T) {
 			}
 		})
 	}
-	for _, st := range pb.Repository_ServiceDesc.Streams {
-		t.Run(st.StreamName, func(t *testing.T) {
-			err := st.Handler(srv, nil)
-			if got := codeOf(err); got != "FailedPrecondition" {
-				t.Errorf("%s before Open: %v (%s), want FailedPrecondition", st.StreamName, err, got)
-			}
-		})
+	if n := len(plugin.ServiceDesc.Streams); n != 0 {
+		t.Errorf("the service has %d streaming RPCs; this test calls unary ones only", n)
 	}
 }
 
