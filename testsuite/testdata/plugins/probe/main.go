@@ -11,7 +11,7 @@
 //   - Describe adds the settings test.pid (the process id), test.env (the
 //     names of the variables of its environment, comma-separated),
 //     test.canary (the value of DECNET_TEST_CANARY) and test.cfg.path (the
-//     configured path, to show the configuration arrived).
+//     configured SQLite path, to show the configuration arrived).
 //   - Opening logs one line at each level, "probe: <level> line", with the
 //     attribute k=v.
 //
@@ -58,8 +58,11 @@ func open(ctx context.Context, cfg config.Config) (repository.Repository, error)
 	slog.Info("probe: info line", "k", "v")
 	slog.Warn("probe: warn line", "k", "v")
 	slog.Error("probe: error line", "k", "v")
-	path := cfg.Path
 	cfg.Type = backend(cfg)
+	path := "" // the SQLite file, beside which Close leaves its marker
+	if cfg.Type == "sqlite" {
+		path = cfg.Path
+	}
 	r, err := registry.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
