@@ -96,7 +96,7 @@ func decodeAddLogs(buf []byte) ([]repository.Log, bool) {
 		if n < 0 {
 			return nil, false
 		}
-		if _, ok := countLogFields(m); !ok {
+		if !checkLog(m) {
 			return nil, false
 		}
 		b = b[n:]
@@ -125,14 +125,13 @@ func consumeLog(b []byte) ([]byte, int) {
 	return m, n + k
 }
 
-// countLogFields checks the shape of a Log on the wire and counts its
-// Fields.
-func countLogFields(m []byte) (int, bool) {
-	fields := 0
+// checkLog checks the shape of a Log on the wire: the fields above, with
+// their wire types.
+func checkLog(m []byte) bool {
 	for len(m) > 0 {
 		num, typ, n := protowire.ConsumeTag(m)
 		if n < 0 {
-			return 0, false
+			return false
 		}
 		m = m[n:]
 		switch {
@@ -142,26 +141,25 @@ func countLogFields(m []byte) (int, bool) {
 			var sub []byte
 			sub, n = protowire.ConsumeBytes(m)
 			if n >= 0 && !checkPairs(sub, fieldTimestampSeconds, fieldTimestampNanos, protowire.VarintType) {
-				return 0, false
+				return false
 			}
 		case num == fieldLogFields && typ == protowire.BytesType:
 			var sub []byte
 			sub, n = protowire.ConsumeBytes(m)
 			if n >= 0 && !checkPairs(sub, fieldFieldKey, fieldFieldValue, protowire.BytesType) {
-				return 0, false
+				return false
 			}
-			fields++
 		case num >= fieldLogDecky && num <= fieldLogSpanID && typ == protowire.BytesType:
 			_, n = protowire.ConsumeBytes(m)
 		default:
-			return 0, false
+			return false
 		}
 		if n < 0 {
-			return 0, false
+			return false
 		}
 		m = m[n:]
 	}
-	return fields, true
+	return true
 }
 
 // checkPairs checks that m holds only fields a and b, of wire type typ.
@@ -181,7 +179,7 @@ func checkPairs(m []byte, a, b protowire.Number, typ protowire.Type) bool {
 	return true
 }
 
-// fillLogFromWire fills l from m, a Log on the wire that countLogFields
+// fillLogFromWire fills l from m, a Log on the wire that checkLog
 // accepted, as proto.Unmarshal and logFromPB would: a field repeated takes
 // its last value, a Timestamp repeated is merged, Fields is never nil.
 func fillLogFromWire(m []byte, l *repository.Log) {
