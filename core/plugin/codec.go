@@ -244,7 +244,7 @@ func fillLogFromWire(m []byte, l *repository.Log) {
 		}
 	}
 	if stamped {
-		l.Timestamp = time.Unix(int64(secs), int64(int32(nanos))).UTC() // as tm does
+		l.Timestamp = unixUTC(int64(secs), int32(nanos))
 	}
 }
 

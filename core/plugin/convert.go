@@ -68,8 +68,11 @@ func tm(p *timestamppb.Timestamp) time.Time {
 	if p == nil {
 		return time.Time{}
 	}
-	return time.Unix(p.GetSeconds(), int64(p.GetNanos())).UTC()
+	return unixUTC(p.GetSeconds(), p.GetNanos())
 }
+
+// unixUTC is the time of a Timestamp's seconds and nanos, in UTC.
+func unixUTC(secs int64, nanos int32) time.Time { return time.Unix(secs, int64(nanos)).UTC() }
 
 // raw returns a JSON value for an optional bytes field: nil stays absent,
 // empty stays present.
