@@ -75,7 +75,8 @@ func (a *app) open(ctx context.Context) (repository.Repository, config.Config, e
 	if err != nil {
 		return nil, cfg, err
 	}
-	return a.openWith(ctx, cfg)
+	repo, err := a.openWith(ctx, cfg)
+	return repo, cfg, err
 }
 
 // redact replaces every password in s with ***: those of the loaded

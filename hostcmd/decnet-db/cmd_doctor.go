@@ -143,12 +143,11 @@ func printTableCounts(w io.Writer, counts []repository.TableCount) error {
 		width = max(width, len(tc.Table))
 	}
 	fmt.Fprintf(w, "  %-*s  %10s\n", width, "TABLE", "ROWS")
-	var missing []string
+	missing := missingOf(counts)
 	for _, tc := range counts {
 		rows := fmt.Sprint(tc.Rows)
 		if tc.Missing {
 			rows = "missing"
-			missing = append(missing, tc.Table)
 		}
 		if _, err := fmt.Fprintf(w, "  %-*s  %10s\n", width, tc.Table, rows); err != nil {
 			return err

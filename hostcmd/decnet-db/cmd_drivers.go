@@ -64,9 +64,10 @@ func driverEntries(cfg config.Config) []driverEntry {
 	}
 	unusable := -1 // the entry of the configured type's file that cannot be run
 	for _, p := range registry.Plugins(cfg) {
-		e := driverEntry{Name: p.Type, Source: p.Path, Configured: p.Type == cfg.Type && !p.Shadowed && p.Runnable}
+		opened := p.Type == cfg.Type && !p.Shadowed // what Open finds, if it can run it
+		e := driverEntry{Name: p.Type, Source: p.Path, Configured: opened && p.Runnable}
 		found = found || e.Configured
-		if p.Type == cfg.Type && !p.Shadowed && !p.Runnable && unusable < 0 {
+		if opened && !p.Runnable && unusable < 0 {
 			unusable = len(out)
 		}
 		if len(p.Protocols) > 0 {

@@ -78,22 +78,17 @@ func (a *app) export(ctx context.Context, stdout io.Writer, out string, pf progr
 		}
 		counts, err := d.repo.TableCounts(d.ctx)
 		if err != nil {
-			return d.fail("export: count the rows", err)
+			return fmt.Errorf("export: count the rows: %w", err)
+		}
+		if missing := missingOf(counts); len(missing) > 0 {
+			return noSchemaErr("export", d.cfg, missing)
 		}
 		header := archiveHeader{Format: archiveFormat, Version: archiveVersion, Created: jsonTime(time.Now()),
 			Source: archiveSource{Driver: info.Driver, Version: info.Version}, Counts: map[string]int64{}}
 		var total int64
-		var missing []string
 		for _, tc := range counts {
-			if tc.Missing {
-				missing = append(missing, tc.Table)
-			}
 			header.Counts[tc.Table] = tc.Rows
 			total += tc.Rows
-		}
-		if len(missing) > 0 {
-			return fmt.Errorf("export: the %s database at %s has no schema (missing tables: %s); run 'decnet-db init'",
-				d.cfg.Type, where(d.cfg), strings.Join(missing, ", "))
 		}
 
 		// The destination: stdout, or a temporary file renamed into place once
@@ -152,11 +147,7 @@ func (a *app) export(ctx context.Context, stdout io.Writer, out string, pf progr
 		if dest == "" {
 			dest = "stdout"
 		}
-		var n int64
-		for _, c := range ex.counts {
-			n += c
-		}
-		fmt.Fprintf(a.stderr, "exported %d rows from %s (%s) to %s in %s: %s\n", n, d.cfg.Type, where(d.cfg), dest,
+		fmt.Fprintf(a.stderr, "exported %d rows from %s (%s) to %s in %s: %s\n", ex.done, d.cfg.Type, where(d.cfg), dest,
 			time.Since(start).Round(time.Millisecond), fmtCounts(ex.counts))
 		if changed := diffCounts(header.Counts, ex.counts, "at the start", "exported"); changed != "" {
 			fmt.Fprintf(a.stderr, "note: the database changed during the export (%s); the archive's end record counts what it holds\n", changed)

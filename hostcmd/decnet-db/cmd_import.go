@@ -132,11 +132,13 @@ func (a *app) importArchive(ctx context.Context, out io.Writer, name string, o i
 	// The archive has the users: create the schema without seeding the
 	// admin.
 	cfg.AdminUser = ""
-	repo, cfg, err := a.openWith(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeRepo(repo, &err)
+	return a.withRepo(ctx, cfg, func(d *dataCtx) error { return a.importInto(d, out, ar, h, o) })
+}
+
+// importInto loads the archive ar, whose header h was read, into d's
+// database.
+func (a *app) importInto(d *dataCtx, out io.Writer, ar *archiveReader, h archiveHeader, o importOptions) error {
+	ctx, repo, cfg := d.ctx, d.repo, d.cfg
 	if err := repo.Initialize(ctx); err != nil {
 		return fmt.Errorf("import: create the schema of the %s database at %s: %w", cfg.Type, where(cfg), err)
 	}
@@ -178,17 +180,17 @@ func (a *app) importArchive(ctx context.Context, out io.Writer, name string, o i
 	case errors.Is(err, repository.ErrConflict) && !o.append:
 		return fmt.Errorf("import: %s: a row of the archive is already in the database (was it written during the import?); %d rows were imported: empty the database with 'decnet-db reset --i-know-what-im-doing' and import again", oneLine(err.Error()), im.written)
 	case err != nil && im.written == 0:
-		return dataErr(ctx, repo, cfg, "import", fmt.Errorf("%w; nothing was imported", err))
+		return d.fail("import", fmt.Errorf("%w; nothing was imported", err))
 	case err != nil && o.append:
-		return dataErr(ctx, repo, cfg, "import", fmt.Errorf("%w; %d rows were added before the error", err, im.written))
+		return d.fail("import", fmt.Errorf("%w; %d rows were added before the error", err, im.written))
 	case err != nil:
-		return dataErr(ctx, repo, cfg, "import", fmt.Errorf("%w; %d rows were imported before the error: empty the database with 'decnet-db reset --i-know-what-im-doing' before importing again", err, im.written))
+		return d.fail("import", fmt.Errorf("%w; %d rows were imported before the error: empty the database with 'decnet-db reset --i-know-what-im-doing' before importing again", err, im.written))
 	}
 
 	// The archive is complete: every table has as many records as its end
 	// record says, and, into an empty database, as many rows.
-	if d := diffCounts(end.Counts, im.read, "in the end record", "records"); d != "" {
-		return fmt.Errorf("import: the archive is corrupt: its end record and its records disagree (%s)", d)
+	if diff := diffCounts(end.Counts, im.read, "in the end record", "records"); diff != "" {
+		return fmt.Errorf("import: the archive is corrupt: its end record and its records disagree (%s)", diff)
 	}
 	if !o.append {
 		after, err := repo.TableCounts(ctx)
@@ -199,8 +201,8 @@ func (a *app) importArchive(ctx context.Context, out io.Writer, name string, o i
 		for _, tc := range after {
 			got[tc.Table] = tc.Rows
 		}
-		if d := diffCounts(end.Counts, got, "in the archive", "in the database"); d != "" {
-			return fmt.Errorf("import: verify: the database's row counts differ from the archive's (%s)", d)
+		if diff := diffCounts(end.Counts, got, "in the archive", "in the database"); diff != "" {
+			return fmt.Errorf("import: verify: the database's row counts differ from the archive's (%s)", diff)
 		}
 	}
 	el := time.Since(start)
@@ -211,8 +213,8 @@ func (a *app) importArchive(ctx context.Context, out io.Writer, name string, o i
 	} else {
 		fmt.Fprintf(out, "verified: %s\n", fmtCounts(end.Counts))
 	}
-	if d := diffCounts(h.Counts, end.Counts, "in the header", "in the end record"); d != "" {
-		fmt.Fprintf(out, "note: the source changed during the export (%s); the end record's rows were imported\n", d)
+	if diff := diffCounts(h.Counts, end.Counts, "in the header", "in the end record"); diff != "" {
+		fmt.Fprintf(out, "note: the source changed during the export (%s); the end record's rows were imported\n", diff)
 	}
 	return nil
 }

@@ -309,7 +309,8 @@ func notLastAdmin(d *dataCtx, op string, u repository.User) error {
 // first line of stdin.
 func (a *app) newPasswordHash(cfg config.Config, username string) (string, error) {
 	var pw []byte
-	if f, ok := a.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if isTerminal(a.stdin) {
+		f := a.stdin.(*os.File)
 		read := func(prompt string) ([]byte, error) {
 			fmt.Fprint(a.stderr, prompt)
 			b, err := term.ReadPassword(int(f.Fd()))

@@ -17,55 +17,46 @@ import (
 	"github.com/decnet/decnet-db/core/repository"
 )
 
-// openData opens the configured backend for a command that reads or writes
-// data in an existing database. A SQLite file that does not exist is an
-// error naming it (it is not created: 'decnet-db init' does that). The
-// caller closes the repository and passes its errors through dataErr;
-// withData does both for a command.
-func (a *app) openData(ctx context.Context) (repository.Repository, config.Config, error) {
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return nil, cfg, err
-	}
-	if missing, ok := missingSQLiteFile(cfg); ok {
-		return nil, cfg, fmt.Errorf("the database file %s does not exist; run 'decnet-db init' to create it", missing)
-	}
-	return a.openWith(ctx, cfg)
-}
-
 // openWith opens the backend of cfg through the registry, like a.open.
-func (a *app) openWith(ctx context.Context, cfg config.Config) (repository.Repository, config.Config, error) {
+func (a *app) openWith(ctx context.Context, cfg config.Config) (repository.Repository, error) {
 	repo, err := registry.Open(ctx, cfg)
 	if errors.Is(err, repository.ErrUnknownDriver) {
-		return nil, cfg, fmt.Errorf("backend type (%s or --type): %w", config.VarType, err)
+		return nil, fmt.Errorf("backend type (%s or --type): %w", config.VarType, err)
 	}
 	if err != nil {
-		return nil, cfg, fmt.Errorf("open the %s backend at %s: %w", cfg.Type, where(cfg), err)
+		return nil, fmt.Errorf("open the %s backend at %s: %w", cfg.Type, where(cfg), err)
 	}
-	return repo, cfg, nil
+	return repo, nil
 }
 
-// dataErr wraps the error of op on repo. When the schema is missing (the
-// usual reason a query fails on a reachable backend), the message says to
-// run 'decnet-db init' instead of quoting the backend's "no such table".
-// Cancellation is returned as is, so that run says "interrupted".
-func dataErr(ctx context.Context, repo repository.Repository, cfg config.Config, op string, err error) error {
-	if err == nil || ctx.Err() != nil {
+// noSchemaErr is the error of op on the database of cfg, whose tables
+// missing do not exist: it says to run 'decnet-db init'.
+func noSchemaErr(op string, cfg config.Config, missing []string) error {
+	return fmt.Errorf("%s: the %s database at %s has no schema (missing tables: %s); run 'decnet-db init'",
+		op, cfg.Type, where(cfg), strings.Join(missing, ", "))
+}
+
+// withData opens the configured backend for a command that reads or
+// writes data in an existing database, runs fn with it and closes it (see
+// withRepo). A SQLite file that does not exist is an error naming it (it
+// is not created: 'decnet-db init' does that).
+func (a *app) withData(ctx context.Context, fn func(d *dataCtx) error) error {
+	cfg, err := a.loadConfig()
+	if err != nil {
 		return err
 	}
-	if missing := missingTables(ctx, repo); len(missing) > 0 {
-		return fmt.Errorf("%s: the %s database at %s has no schema (missing tables: %s); run 'decnet-db init'",
-			op, cfg.Type, where(cfg), strings.Join(missing, ", "))
+	if missing, ok := missingSQLiteFile(cfg); ok {
+		return fmt.Errorf("the database file %s does not exist; run 'decnet-db init' to create it", missing)
 	}
-	return fmt.Errorf("%s: %w", op, err)
+	return a.withRepo(ctx, cfg, fn)
 }
 
-// withData opens the configured backend as openData does, runs fn with it
-// and closes it once fn returns: fn must not keep d or the repository. It
-// returns the error of the open, else fn's, else that of Close (as
-// closeRepo). fn passes the errors of its repository calls through d.fail.
-func (a *app) withData(ctx context.Context, fn func(d *dataCtx) error) (err error) {
-	repo, cfg, err := a.openData(ctx)
+// withRepo opens the backend of cfg, runs fn with it and closes it once fn
+// returns: fn must not keep d or the repository. It returns the error of
+// the open, else fn's, else that of Close (as closeRepo). fn passes the
+// errors of its repository calls through d.fail.
+func (a *app) withRepo(ctx context.Context, cfg config.Config, fn func(d *dataCtx) error) (err error) {
+	repo, err := a.openWith(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -81,20 +72,25 @@ type dataCtx struct {
 	cfg  config.Config
 }
 
-// fail wraps err, the error of op on d.repo, as dataErr does: nil stays
-// nil, cancellation is returned as is, and a missing schema says to run
-// 'decnet-db init'. Call it before fn returns, while the repository is open.
+// fail wraps err, the error of op on d.repo: nil stays nil, cancellation
+// is returned as is (so that run says "interrupted"), and when the schema
+// is missing (the usual reason a query fails on a reachable backend) the
+// message says to run 'decnet-db init' instead of quoting the backend's
+// "no such table". Call it before fn returns, while the repository is open.
 func (d *dataCtx) fail(op string, err error) error {
-	return dataErr(d.ctx, d.repo, d.cfg, op, err)
+	if err == nil || d.ctx.Err() != nil {
+		return err
+	}
+	if counts, cerr := d.repo.TableCounts(d.ctx); cerr == nil {
+		if missing := missingOf(counts); len(missing) > 0 {
+			return noSchemaErr(op, d.cfg, missing)
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
 }
 
-// missingTables returns the tables of the schema that do not exist, or
-// nil when that cannot be told.
-func missingTables(ctx context.Context, repo repository.Repository) []string {
-	counts, err := repo.TableCounts(ctx)
-	if err != nil {
-		return nil
-	}
+// missingOf returns the tables of counts that do not exist.
+func missingOf(counts []repository.TableCount) []string {
 	var out []string
 	for _, tc := range counts {
 		if tc.Missing {
