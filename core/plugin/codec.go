@@ -6,6 +6,7 @@ import (
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/decnet/decnet-db/core/plugin/proto/decnetdb/v1"
 	"github.com/decnet/decnet-db/core/repository"
@@ -89,23 +90,20 @@ const (
 // It reports false when buf holds anything but the fields above with their
 // wire types.
 func decodeAddLogs(buf []byte) ([]repository.Log, bool) {
-	// First pass: check the shape and count the logs.
 	nLogs := 0
 	for b := buf; len(b) > 0; nLogs++ {
-		m, n := consumeLog(b)
+		_, n := consumeLog(b)
 		if n < 0 {
-			return nil, false
-		}
-		if !checkLog(m) {
 			return nil, false
 		}
 		b = b[n:]
 	}
-	// Second pass: fill the logs.
 	logs := make([]repository.Log, nLogs)
 	for i, b := 0, buf; len(b) > 0; i++ {
 		m, n := consumeLog(b)
-		fillLogFromWire(m, &logs[i])
+		if !fillLogFromWire(m, &logs[i]) {
+			return nil, false
+		}
 		b = b[n:]
 	}
 	return logs, true
@@ -125,85 +123,51 @@ func consumeLog(b []byte) ([]byte, int) {
 	return m, n + k
 }
 
-// checkLog checks the shape of a Log on the wire: the fields above, with
-// their wire types.
-func checkLog(m []byte) bool {
-	for len(m) > 0 {
-		num, typ, n := protowire.ConsumeTag(m)
-		if n < 0 {
-			return false
-		}
-		m = m[n:]
-		switch {
-		case num == fieldLogID && typ == protowire.VarintType:
-			_, n = protowire.ConsumeVarint(m)
-		case num == fieldLogTimestamp && typ == protowire.BytesType:
-			var sub []byte
-			sub, n = protowire.ConsumeBytes(m)
-			if n >= 0 && !checkPairs(sub, fieldTimestampSeconds, fieldTimestampNanos, protowire.VarintType) {
-				return false
-			}
-		case num == fieldLogFields && typ == protowire.BytesType:
-			var sub []byte
-			sub, n = protowire.ConsumeBytes(m)
-			if n >= 0 && !checkPairs(sub, fieldFieldKey, fieldFieldValue, protowire.BytesType) {
-				return false
-			}
-		case num >= fieldLogDecky && num <= fieldLogSpanID && typ == protowire.BytesType:
-			_, n = protowire.ConsumeBytes(m)
-		default:
-			return false
-		}
-		if n < 0 {
-			return false
-		}
-		m = m[n:]
-	}
-	return true
-}
-
-// checkPairs checks that m holds only fields a and b, of wire type typ.
-func checkPairs(m []byte, a, b protowire.Number, typ protowire.Type) bool {
-	for len(m) > 0 {
-		num, t, n := protowire.ConsumeTag(m)
-		if n < 0 || (num != a && num != b) || t != typ {
-			return false
-		}
-		m = m[n:]
-		n = protowire.ConsumeFieldValue(num, t, m)
-		if n < 0 {
-			return false
-		}
-		m = m[n:]
-	}
-	return true
-}
-
-// fillLogFromWire fills l from m, a Log on the wire that checkLog
-// accepted, as proto.Unmarshal and logFromPB would: a field repeated takes
-// its last value, a Timestamp repeated is merged, Fields is never nil.
-func fillLogFromWire(m []byte, l *repository.Log) {
+// fillLogFromWire fills l from m, a Log on the wire, as proto.Unmarshal
+// and logFromPB would: a field repeated takes its last value, a Timestamp
+// repeated is merged, Fields is never nil. It reports false, leaving l in
+// any state, when m holds anything but a Log's fields with their wire
+// types.
+func fillLogFromWire(m []byte, l *repository.Log) bool {
 	l.Fields = make(map[string]string)
 	var secs, nanos uint64
 	stamped := false
 	for len(m) > 0 {
 		num, typ, n := protowire.ConsumeTag(m)
+		if n < 0 {
+			return false
+		}
 		m = m[n:]
-		if typ == protowire.VarintType { // the id
+		if num == fieldLogID && typ == protowire.VarintType {
 			v, n := protowire.ConsumeVarint(m)
+			if n < 0 {
+				return false
+			}
 			m = m[n:]
 			l.ID = int64(v)
 			continue
 		}
+		if typ != protowire.BytesType || num < fieldLogTimestamp || num > fieldLogSpanID {
+			return false
+		}
 		v, n := protowire.ConsumeBytes(m)
+		if n < 0 {
+			return false
+		}
 		m = m[n:]
 		switch num {
 		case fieldLogTimestamp:
 			stamped = true
 			for len(v) > 0 {
-				sn, _, k := protowire.ConsumeTag(v)
+				sn, st, k := protowire.ConsumeTag(v)
+				if k < 0 || st != protowire.VarintType || (sn != fieldTimestampSeconds && sn != fieldTimestampNanos) {
+					return false
+				}
 				v = v[k:]
 				x, k := protowire.ConsumeVarint(v)
+				if k < 0 {
+					return false
+				}
 				v = v[k:]
 				if sn == fieldTimestampSeconds {
 					secs = x
@@ -214,9 +178,15 @@ func fillLogFromWire(m []byte, l *repository.Log) {
 		case fieldLogFields:
 			var key, value []byte
 			for len(v) > 0 {
-				sn, _, k := protowire.ConsumeTag(v)
+				sn, st, k := protowire.ConsumeTag(v)
+				if k < 0 || st != protowire.BytesType || (sn != fieldFieldKey && sn != fieldFieldValue) {
+					return false
+				}
 				v = v[k:]
 				x, k := protowire.ConsumeBytes(v)
+				if k < 0 {
+					return false
+				}
 				v = v[k:]
 				if sn == fieldFieldKey {
 					key = x
@@ -244,8 +214,9 @@ func fillLogFromWire(m []byte, l *repository.Log) {
 		}
 	}
 	if stamped {
-		l.Timestamp = unixUTC(int64(secs), int32(nanos))
+		l.Timestamp = tm(&timestamppb.Timestamp{Seconds: int64(secs), Nanos: int32(nanos)})
 	}
+	return true
 }
 
 // hostCodec is the codec of the host's AddLogs calls: it encodes an
@@ -275,9 +246,10 @@ func encodeAddLogs(logs []repository.Log, pool mem.BufferPool) mem.Buffer {
 		sizes[i] = logWireSize(&logs[i])
 		total += protowire.SizeTag(fieldAddLogsLogs) + protowire.SizeBytes(sizes[i])
 	}
-	buf := new([]byte)
+	var buf *[]byte
 	if pool == nil || mem.IsBelowBufferPoolingThreshold(total) {
-		*buf = make([]byte, 0, total)
+		b := make([]byte, 0, total)
+		buf = &b
 	} else {
 		buf = pool.Get(total)
 	}
@@ -302,9 +274,7 @@ func appendText(b []byte, num protowire.Number, s string) []byte {
 	if s == "" {
 		return b
 	}
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(len(s)))
-	return append(b, s...)
+	return protowire.AppendString(protowire.AppendTag(b, num, protowire.BytesType), s)
 }
 
 func sizeVarint(num protowire.Number, v uint64) int {

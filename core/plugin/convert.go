@@ -39,28 +39,17 @@ func str(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-func bss(ss []string) [][]byte {
-	out := make([][]byte, len(ss))
-	for i, s := range ss {
-		out[i] = bs(s)
-	}
-	return out
-}
+// bss and strs convert lists of strings; fromPB maps any list.
+func bss(ss []string) [][]byte { return fromPB(ss, bs) }
 
-func strs(bb [][]byte) []string {
-	out := make([]string, len(bb))
-	for i, b := range bb {
-		out[i] = str(b)
-	}
-	return out
-}
+func strs(bb [][]byte) []string { return fromPB(bb, str) }
 
 // ts returns t on the wire: exact to the nanosecond, nil for the zero time.
 func ts(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {
 		return nil
 	}
-	return &timestamppb.Timestamp{Seconds: t.Unix(), Nanos: int32(t.Nanosecond())}
+	return timestamppb.New(t)
 }
 
 // tm returns the time of a Timestamp, in UTC; the zero time for nil.
@@ -68,23 +57,15 @@ func tm(p *timestamppb.Timestamp) time.Time {
 	if p == nil {
 		return time.Time{}
 	}
-	return unixUTC(p.GetSeconds(), p.GetNanos())
+	return p.AsTime()
 }
-
-// unixUTC is the time of a Timestamp's seconds and nanos, in UTC.
-func unixUTC(secs int64, nanos int32) time.Time { return time.Unix(secs, int64(nanos)).UTC() }
 
 // raw returns a JSON value for an optional bytes field: nil stays absent,
 // empty stays present.
 func raw(r json.RawMessage) []byte { return r }
 
-// rawOf returns the JSON value of an optional bytes field.
-func rawOf(b []byte) json.RawMessage {
-	if b == nil {
-		return nil
-	}
-	return json.RawMessage(b)
-}
+// rawOf returns the JSON value of an optional bytes field: nil stays nil.
+func rawOf(b []byte) json.RawMessage { return b }
 
 // toPB converts a list for the wire with f, which gets a pointer to each
 // element so as not to copy it. Empty input gives an empty, non-nil list.
@@ -320,21 +301,17 @@ func userFromPB(p *pb.User) repository.User {
 
 func usersFromPB(ps []*pb.User) []repository.User { return fromPB(ps, userFromPB) }
 
-func commandsToPB(cs []repository.Command) []*pb.Command {
-	out := make([]*pb.Command, len(cs))
-	for i, c := range cs {
-		out[i] = &pb.Command{Timestamp: ts(c.Timestamp), Service: bs(c.Service), Decky: bs(c.Decky), Command: bs(c.Command)}
-	}
-	return out
+func commandToPB(c *repository.Command) *pb.Command {
+	return &pb.Command{Timestamp: ts(c.Timestamp), Service: bs(c.Service), Decky: bs(c.Decky), Command: bs(c.Command)}
 }
 
-func commandsFromPB(ps []*pb.Command) []repository.Command {
-	out := make([]repository.Command, len(ps))
-	for i, p := range ps {
-		out[i] = repository.Command{Timestamp: tm(p.GetTimestamp()), Service: str(p.GetService()), Decky: str(p.GetDecky()), Command: str(p.GetCommand())}
-	}
-	return out
+func commandFromPB(p *pb.Command) repository.Command {
+	return repository.Command{Timestamp: tm(p.GetTimestamp()), Service: str(p.GetService()), Decky: str(p.GetDecky()), Command: str(p.GetCommand())}
 }
+
+func commandsToPB(cs []repository.Command) []*pb.Command { return toPB(cs, commandToPB) }
+
+func commandsFromPB(ps []*pb.Command) []repository.Command { return fromPB(ps, commandFromPB) }
 
 func attackerToPB(a *repository.Attacker) *pb.Attacker {
 	return &pb.Attacker{
@@ -465,12 +442,12 @@ func batchToPB(b repository.Batch) *pb.Batch {
 
 func batchFromPB(p *pb.Batch) repository.Batch {
 	b := repository.Batch{
-		Logs:      fromPB(p.GetLogs(), logFromPB),
-		Bounties:  fromPB(p.GetBounties(), bountyFromPB),
+		Logs:      logsFromPB(p.GetLogs()),
+		Bounties:  bountiesFromPB(p.GetBounties()),
 		State:     make(map[string]json.RawMessage, len(p.GetState())),
-		Deckies:   fromPB(p.GetDeckies(), deckyFromPB),
-		Users:     fromPB(p.GetUsers(), userFromPB),
-		Attackers: fromPB(p.GetAttackers(), attackerFromPB),
+		Deckies:   deckiesFromPB(p.GetDeckies()),
+		Users:     usersFromPB(p.GetUsers()),
+		Attackers: attackersFromPB(p.GetAttackers()),
 		Behaviors: fromPB(p.GetBehaviors(), behaviorFromPB),
 	}
 	for _, e := range p.GetState() {
@@ -480,19 +457,15 @@ func batchFromPB(p *pb.Batch) repository.Batch {
 }
 
 func infoToPB(i repository.BackendInfo) *pb.BackendInfo {
-	p := &pb.BackendInfo{Driver: bs(i.Driver), Version: bs(i.Version), Settings: make([]*pb.Setting, len(i.Settings))}
-	for j, s := range i.Settings {
-		p.Settings[j] = &pb.Setting{Name: bs(s.Name), Value: bs(s.Value)}
-	}
-	return p
+	return &pb.BackendInfo{Driver: bs(i.Driver), Version: bs(i.Version), Settings: toPB(i.Settings, func(s *repository.Setting) *pb.Setting {
+		return &pb.Setting{Name: bs(s.Name), Value: bs(s.Value)}
+	})}
 }
 
 func infoFromPB(p *pb.BackendInfo) repository.BackendInfo {
-	i := repository.BackendInfo{Driver: str(p.GetDriver()), Version: str(p.GetVersion()), Settings: make([]repository.Setting, len(p.GetSettings()))}
-	for j, s := range p.GetSettings() {
-		i.Settings[j] = repository.Setting{Name: str(s.GetName()), Value: str(s.GetValue())}
-	}
-	return i
+	return repository.BackendInfo{Driver: str(p.GetDriver()), Version: str(p.GetVersion()), Settings: fromPB(p.GetSettings(), func(s *pb.Setting) repository.Setting {
+		return repository.Setting{Name: str(s.GetName()), Value: str(s.GetValue())}
+	})}
 }
 
 // ipsToPB encodes a list of IPs, keeping nil (every IP) apart from empty
