@@ -23,9 +23,10 @@ const maxLinger = time.Millisecond
 const maxPreparedBatch = 16
 
 // logWriter groups concurrent AddLog calls into one multi-row INSERT (group
-// commit). A call that finds a free writing slot writes at once, alone; a
-// call that arrives while every slot is busy waits and is written with the
-// others that arrived meanwhile, by the first of them. Every call returns
+// commit). A call that finds a free writing slot writes (after waiting
+// briefly for the calls it expects, see linger); a call that arrives while
+// every slot is busy waits and is written with the others that arrived
+// meanwhile, by the first of them. Every call returns
 // only once its own row is committed, with its own id.
 type logWriter struct {
 	r         *SQLRepository
@@ -153,14 +154,17 @@ func (w *logWriter) lead(ctx context.Context, self *logReq) {
 // linger waits until as many calls are pending as the last batch held:
 // under concurrency, the callers whose rows were just committed come back
 // at once, and one INSERT then serves them all. It waits only when the last
-// batch held several calls and ended less than a write's duration ago, so a
-// lone caller, or the first after a pause, never waits; and at most half as
-// long as that batch took to write (and maxLinger): the wait costs a
-// caller at most half a write and saves whole writes.
+// batch held several calls, ended less than a write's duration ago, and
+// every slot is taken, so a lone caller, or the first after a pause, never
+// waits; and at most half as long as that batch took to write (and
+// maxLinger): the wait costs a caller at most half a write and saves whole
+// writes.
 func (w *logWriter) linger() {
 	w.mu.Lock()
 	want := w.expect
-	if want <= 1 || len(w.pending) >= want || time.Since(w.wrote) > w.took {
+	// With a writing slot free, a call arriving now leads a batch of its
+	// own instead of joining this one: nothing to wait for.
+	if want <= 1 || len(w.pending) >= want || w.active < w.maxActive || time.Since(w.wrote) > w.took {
 		w.mu.Unlock()
 		return
 	}
