@@ -15,8 +15,11 @@ import (
 // every driver is), with scratch storage for the conformance suite.
 func ExampleServe() {
 	open := func(ctx context.Context, cfg config.Config) (repository.Repository, error) {
+		// The driver itself, not registry.Open: the host wraps the
+		// plugin with telemetry already.
+		d, _ := registry.Lookup("mine")
 		cfg.Type = "mine"
-		return registry.Open(ctx, cfg)
+		return d.Open(ctx, cfg)
 	}
 	scratch := func(ctx context.Context, cfg config.Config) (config.Config, func(context.Context) error, error) {
 		dir, err := os.MkdirTemp("", "mine-scratch-")

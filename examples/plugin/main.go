@@ -31,14 +31,23 @@ import (
 // the name its own driver registers under.
 const backend = "sqlite"
 
+// driver is the registered driver of backend. The plugin opens it
+// directly, not through registry.Open: decnet-db already wraps the
+// plugin's repository with its telemetry, and registry.Open would wrap it
+// a second time and, with DECNET_DEVELOPER_TRACING set, start an exporter
+// in this process, whose environment holds none of the OTEL_* settings.
+func driver() registry.Driver {
+	d, _ := registry.Lookup(backend)
+	return d
+}
+
 // open opens the backend. cfg is decnet-db's configuration, passed in the
 // open call (passwords included): read nothing from the environment,
 // which is empty in a plugin. cfg.Type is the plugin's type (the
-// DECNET_DB_TYPE that selected it); set it to the driver's name to open
-// the driver through the registry.
+// DECNET_DB_TYPE that selected it); set it to the driver's name.
 func open(ctx context.Context, cfg config.Config) (repository.Repository, error) {
 	cfg.Type = backend
-	return registry.Open(ctx, cfg)
+	return driver().Open(ctx, cfg)
 }
 
 // scratch creates throwaway storage for the conformance suite (a new
@@ -48,7 +57,7 @@ func open(ctx context.Context, cfg config.Config) (repository.Repository, error)
 // the conformance suite then cannot run through the plugin.
 func scratch(ctx context.Context, cfg config.Config) (config.Config, func(context.Context) error, error) {
 	cfg.Type = backend
-	return registry.Scratch(ctx, cfg)
+	return driver().(registry.Scratcher).Scratch(ctx, cfg)
 }
 
 func main() {
