@@ -407,7 +407,7 @@ func fromKoanf(ko *koanf.Koanf) (Config, error) {
 		}
 	}
 	cfg.PluginSHA256 = strings.ToLower(str(VarPluginSHA256))
-	if cfg.PluginSHA256 != "" && !isSHA256Hex(cfg.PluginSHA256) {
+	if cfg.PluginSHA256 != "" && !IsSHA256Hex(cfg.PluginSHA256) {
 		errs = append(errs, fmt.Errorf("config: %s: not 64 hexadecimal digits: %w", VarPluginSHA256, ErrConfig))
 	}
 	if t := boolean(VarTracing); t != nil {
@@ -431,7 +431,8 @@ func rawStr(ko *koanf.Koanf, v string) string {
 	return fmt.Sprint(x)
 }
 
-func isSHA256Hex(s string) bool {
+// IsSHA256Hex reports whether s is a SHA-256 digest in lower-case hex.
+func IsSHA256Hex(s string) bool {
 	if len(s) != 64 {
 		return false
 	}

@@ -105,7 +105,7 @@ func unrunnable(fi os.FileInfo) string {
 func expectedSHA256(cfg config.Config, path string) (digest, source string, err error) {
 	if cfg.PluginSHA256 != "" {
 		d := strings.ToLower(strings.TrimSpace(cfg.PluginSHA256))
-		if !isDigest(d) {
+		if !config.IsSHA256Hex(d) {
 			return "", "", checksumErrorf(ChecksumInvalid, "registry: %s is not a SHA-256 digest (64 hexadecimal digits)", config.VarPluginSHA256)
 		}
 		return d, config.VarPluginSHA256, nil
@@ -147,7 +147,11 @@ func readChecksumFile(file, binary string) (string, error) {
 		return "", checksumErrorf(ChecksumInvalid, "registry: checksum file %s: %v", file, err)
 	}
 	fields := strings.Fields(line)
-	if len(fields) == 0 || !isDigest(strings.ToLower(fields[0])) {
+	digest := ""
+	if len(fields) > 0 {
+		digest = strings.ToLower(fields[0])
+	}
+	if !config.IsSHA256Hex(digest) {
 		return "", checksumErrorf(ChecksumInvalid, "registry: checksum file %s: the first line is not a SHA-256 digest "+
 			"(64 hexadecimal digits, optionally followed by the file name, as sha256sum writes it)", file)
 	}
@@ -157,7 +161,7 @@ func readChecksumFile(file, binary string) (string, error) {
 			return "", checksumErrorf(ChecksumInvalid, "registry: checksum file %s: it is the checksum of %q, not of %q", file, named, binary)
 		}
 	}
-	return strings.ToLower(fields[0]), nil
+	return digest, nil
 }
 
 // checksumError is an error of a plugin's checksum; it wraps ErrChecksum
@@ -173,14 +177,6 @@ func checksumErrorf(status, format string, args ...any) error {
 
 func (e *checksumError) Error() string { return e.msg }
 func (e *checksumError) Unwrap() error { return ErrChecksum }
-
-func isDigest(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	_, err := hex.DecodeString(s)
-	return err == nil
-}
 
 // pluginDriver opens repositories served by a plugin binary, one process
 // per Open; go-plugin verifies the binary's checksum right before each

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -147,11 +146,8 @@ const (
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT,
 // else DefaultEndpoint, with any password in it masked. The endpoint is
 // reported whether or not telemetry is on. getenv reads the environment
-// (os.Getenv, or a test's); nil means os.Getenv.
+// (os.Getenv, or a test's).
 func Status(cfg config.Config, getenv func(string) string) (enabled bool, endpoint string) {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
 	for _, v := range []string{VarTracesEndpoint, VarEndpoint} {
 		if e := strings.TrimSpace(getenv(v)); e != "" {
 			return cfg.Tracing, config.RedactURL(e)
