@@ -91,6 +91,12 @@ func (l *hostLogger) Log(level hclog.Level, msg string, args ...any) {
 	if !logger.Enabled(ctx, sl) {
 		return
 	}
+	// go-plugin ends a line of the plugin's stderr with the line's
+	// timestamp; the record has its own. A plugin's own "timestamp"
+	// attribute, before it, stays.
+	if n := len(args); n >= 2 && args[n-2] == "timestamp" {
+		args = args[:n-2]
+	}
 	attrs := make([]any, 0, 2+len(l.implied)+len(args))
 	attrs = append(attrs, "plugin", l.plugin)
 	attrs = appendPairs(attrs, l.implied)
@@ -98,8 +104,7 @@ func (l *hostLogger) Log(level hclog.Level, msg string, args ...any) {
 	logger.Log(ctx, sl, msg, attrs...)
 }
 
-// appendPairs appends hclog's key/value arguments as slog's, leaving out
-// the timestamp go-plugin adds (the record has its own).
+// appendPairs appends hclog's key/value arguments as slog's.
 func appendPairs(dst, args []any) []any {
 	for i := 0; i < len(args); i += 2 {
 		if i+1 == len(args) {
@@ -108,9 +113,6 @@ func appendPairs(dst, args []any) []any {
 		k, ok := args[i].(string)
 		if !ok {
 			k = fmt.Sprint(args[i])
-		}
-		if k == "timestamp" {
-			continue
 		}
 		dst = append(dst, k, args[i+1])
 	}

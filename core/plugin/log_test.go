@@ -110,6 +110,34 @@ func TestHostLogger(t *testing.T) {
 	}
 }
 
+// TestHostLoggerKeepsPluginTimestamp checks that only go-plugin's
+// timestamp, the line's last pair, is dropped: a plugin's own attribute
+// named timestamp reaches the host's log.
+func TestHostLoggerKeepsPluginTimestamp(t *testing.T) {
+	rec := &records{}
+	old, oldOut, oldFlags := slog.Default(), log.Writer(), log.Flags()
+	slog.SetDefault(slog.New(rec))
+	defer func() {
+		slog.SetDefault(old)
+		log.SetOutput(oldOut)
+		log.SetFlags(oldFlags)
+	}()
+	newHostLogger("decnet-db-driver-x").Named("decnet-db-driver-x").Info("event", "timestamp", "mine", "timestamp", "2025")
+	if len(rec.got) != 1 {
+		t.Fatalf("%d records, want 1", len(rec.got))
+	}
+	var got []string
+	rec.got[0].Attrs(func(a slog.Attr) bool {
+		if a.Key == "timestamp" {
+			got = append(got, a.Value.String())
+		}
+		return true
+	})
+	if len(got) != 1 || got[0] != "mine" {
+		t.Errorf("timestamp attributes %q, want the plugin's own [mine]", got)
+	}
+}
+
 func parses(layout, s string) bool {
 	_, err := time.Parse(layout, s)
 	return err == nil
