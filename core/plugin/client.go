@@ -70,7 +70,7 @@ type conn struct {
 // process is killed, both at once.
 func start(ctx context.Context, o Options) (*conn, error) {
 	if len(o.SHA256) != sha256.Size {
-		return nil, fmt.Errorf("plugin %s: no SHA-256 checksum to verify it with; refusing to start it", o.Path)
+		return nil, fmt.Errorf("plugin %s: no SHA-256 checksum to verify it with; refusing to start it: %w", o.Path, ErrChecksum)
 	}
 	name := filepath.Base(o.Path)
 	// procCtx lives as long as the process: os/exec kills the process when
@@ -126,10 +126,12 @@ func (p *pluginProcess) Kill() {
 }
 
 // dialOptions are the options of the host's gRPC connection: the message
-// limits and the flow-control windows (see serverOptions).
+// limits, the flow-control windows (see serverOptions), and hostCodec,
+// which encodes AddLogs itself and leaves the rest to gRPC's proto codec.
 func dialOptions() []grpc.DialOption {
 	return []grpc.DialOption{
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize),
+			grpc.ForceCodecV2(theHostCodec)),
 		grpc.WithInitialWindowSize(windowSize), grpc.WithInitialConnWindowSize(windowSize),
 	}
 }
@@ -146,8 +148,8 @@ func connect(ctx context.Context, proc *pluginProcess, o Options) (*conn, error)
 		proc.Kill()
 		return nil, fmt.Errorf("plugin %s: %w", o.Path, err)
 	}
-	rc := raw.(*rpcClient)
-	c := &conn{name: filepath.Base(o.Path), rpc: rc.RepositoryClient, cc: rc.cc, proc: proc}
+	cc := raw.(*grpc.ClientConn)
+	c := &conn{name: filepath.Base(o.Path), rpc: pb.NewRepositoryClient(cc), cc: cc, proc: proc}
 	if ra := proc.ReattachConfig(); ra != nil {
 		c.pid = ra.Pid
 	}
@@ -380,9 +382,14 @@ func (r *Repo) callError(ctx context.Context, method string, err error) error {
 	if r.closed.Load() {
 		return fmt.Errorf("plugin %s: %s: %w", r.c.name, method, repository.ErrClosed)
 	}
+	// Wait for go-plugin to see the process exit, to say so, but not past
+	// the caller's context.
 	deadline := time.Now().Add(exitWait)
-	for !r.c.proc.Exited() && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	for !r.c.proc.Exited() && time.Now().Before(deadline) && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 	if r.c.proc.Exited() {
 		return r.exited(method, true)
@@ -394,15 +401,12 @@ func (r *Repo) callError(ctx context.Context, method string, err error) error {
 // the transport's (the connection broke or is closing) rather than the
 // plugin's: the plugin's own errors always carry details.
 func brokenConn(ctx context.Context, st *status.Status) bool {
-	if len(st.Details()) != 0 {
-		return false
-	}
 	switch st.Code() {
 	case codes.Unavailable:
-		return true
+		return len(st.Details()) == 0
 	case codes.Canceled:
 		// "the client connection is closing": not the caller's context.
-		return ctx.Err() == nil
+		return ctx.Err() == nil && len(st.Details()) == 0
 	}
 	return false
 }
@@ -467,7 +471,6 @@ var theHostCodec = newHostCodec()
 
 func (r *Repo) addLogs(ctx context.Context, logs []repository.Log, opts ...grpc.CallOption) (*pb.AddLogsResponse, error) {
 	resp := new(pb.AddLogsResponse)
-	opts = append(opts, grpc.ForceCodecV2(theHostCodec))
 	if err := r.c.cc.Invoke(ctx, pb.Repository_AddLogs_FullMethodName, &addLogsWire{logs: logs}, resp, opts...); err != nil {
 		return nil, err
 	}

@@ -158,15 +158,9 @@ func addLogsHandler(srv any, ctx context.Context, dec func(any) error, intercept
 	})
 }
 
+// GRPCClient returns the connection; the host makes its client of it.
 func (p *grpcPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return &rpcClient{RepositoryClient: pb.NewRepositoryClient(c), cc: c}, nil
-}
-
-// rpcClient is the host's side of the service: the generated client, and
-// the connection under it for the calls made with hostCodec.
-type rpcClient struct {
-	pb.RepositoryClient
-	cc grpc.ClientConnInterface
+	return c, nil
 }
 
 // pluginSets returns go-plugin's versioned plugin sets for the versions.
@@ -183,7 +177,7 @@ func selfInfo(versions []int) Info {
 	return Info{Protocols: slices.Sorted(slices.Values(versions)), GoVersion: runtime.Version()}
 }
 
-// exe is the base name of this process's binary, for messages.
+// exe is the path of this process's binary, for messages.
 func exe() string {
 	if p, err := os.Executable(); err == nil {
 		return p
