@@ -509,11 +509,7 @@ func (r *Repo) LogHistogram(ctx context.Context, f repository.LogFilter, interva
 	if err != nil {
 		return nil, err
 	}
-	out := make([]repository.Bucket, len(resp.GetBuckets()))
-	for i, b := range resp.GetBuckets() {
-		out[i] = repository.Bucket{Start: tm(b.GetStart()), Count: b.GetCount()}
-	}
-	return out, nil
+	return fromPB(resp.GetBuckets(), bucketFromPB), nil
 }
 
 func (r *Repo) Stats(ctx context.Context) (repository.Stats, error) {
@@ -521,9 +517,7 @@ func (r *Repo) Stats(ctx context.Context) (repository.Stats, error) {
 	if err != nil {
 		return repository.Stats{}, err
 	}
-	s := resp.GetStats()
-	return repository.Stats{TotalLogs: s.GetTotalLogs(), UniqueAttackers: s.GetUniqueAttackers(),
-		ActiveDeckies: s.GetActiveDeckies(), DeployedDeckies: s.GetDeployedDeckies()}, nil
+	return statsFromPB(resp.GetStats()), nil
 }
 
 func (r *Repo) AddBounty(ctx context.Context, b repository.Bounty) (bool, error) {
@@ -725,8 +719,7 @@ func (r *Repo) Purge(ctx context.Context) (repository.PurgeResult, error) {
 	if err != nil {
 		return repository.PurgeResult{}, err
 	}
-	p := resp.GetResult()
-	return repository.PurgeResult{Logs: p.GetLogs(), Bounties: p.GetBounties(), Behaviors: p.GetBehaviors(), Attackers: p.GetAttackers()}, nil
+	return purgeFromPB(resp.GetResult()), nil
 }
 
 func (r *Repo) Import(ctx context.Context, b repository.Batch) error {
@@ -747,11 +740,7 @@ func (r *Repo) TableCounts(ctx context.Context) ([]repository.TableCount, error)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]repository.TableCount, len(resp.GetCounts()))
-	for i, tc := range resp.GetCounts() {
-		out[i] = repository.TableCount{Table: str(tc.GetTable()), Rows: tc.GetRows(), Missing: tc.GetMissing()}
-	}
-	return out, nil
+	return fromPB(resp.GetCounts(), tableCountFromPB), nil
 }
 
 func (r *Repo) Reset(ctx context.Context, mode repository.ResetMode) error {

@@ -456,6 +456,39 @@ func batchFromPB(p *pb.Batch) repository.Batch {
 	return b
 }
 
+func bucketToPB(b *repository.Bucket) *pb.Bucket {
+	return &pb.Bucket{Start: ts(b.Start), Count: b.Count}
+}
+
+func bucketFromPB(p *pb.Bucket) repository.Bucket {
+	return repository.Bucket{Start: tm(p.GetStart()), Count: p.GetCount()}
+}
+
+func statsToPB(s repository.Stats) *pb.Stats {
+	return &pb.Stats{TotalLogs: s.TotalLogs, UniqueAttackers: s.UniqueAttackers, ActiveDeckies: s.ActiveDeckies, DeployedDeckies: s.DeployedDeckies}
+}
+
+func statsFromPB(p *pb.Stats) repository.Stats {
+	return repository.Stats{TotalLogs: p.GetTotalLogs(), UniqueAttackers: p.GetUniqueAttackers(),
+		ActiveDeckies: p.GetActiveDeckies(), DeployedDeckies: p.GetDeployedDeckies()}
+}
+
+func purgeToPB(r repository.PurgeResult) *pb.PurgeResult {
+	return &pb.PurgeResult{Logs: r.Logs, Bounties: r.Bounties, Behaviors: r.Behaviors, Attackers: r.Attackers}
+}
+
+func purgeFromPB(p *pb.PurgeResult) repository.PurgeResult {
+	return repository.PurgeResult{Logs: p.GetLogs(), Bounties: p.GetBounties(), Behaviors: p.GetBehaviors(), Attackers: p.GetAttackers()}
+}
+
+func tableCountToPB(tc *repository.TableCount) *pb.TableCount {
+	return &pb.TableCount{Table: bs(tc.Table), Rows: tc.Rows, Missing: tc.Missing}
+}
+
+func tableCountFromPB(p *pb.TableCount) repository.TableCount {
+	return repository.TableCount{Table: str(p.GetTable()), Rows: p.GetRows(), Missing: p.GetMissing()}
+}
+
 func infoToPB(i repository.BackendInfo) *pb.BackendInfo {
 	return &pb.BackendInfo{Driver: bs(i.Driver), Version: bs(i.Version), Settings: toPB(i.Settings, func(s *repository.Setting) *pb.Setting {
 		return &pb.Setting{Name: bs(s.Name), Value: bs(s.Value)}

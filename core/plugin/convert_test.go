@@ -114,7 +114,7 @@ func TestConvertRoundTrip(t *testing.T) {
 			t.Errorf("got %#v\nwant %#v", out, in)
 		}
 	})
-	t.Run("config_and_filters", func(t *testing.T) {
+	t.Run("filters_and_info", func(t *testing.T) {
 		f := repository.LogFilter{Search: bad, Since: t0, Until: t0.Add(time.Nanosecond)}
 		if out := logFilterFromPB(wire(t, logFilterToPB(f))); out != f {
 			t.Errorf("log filter: got %#v, want %#v", out, f)
@@ -130,6 +130,24 @@ func TestConvertRoundTrip(t *testing.T) {
 		info := repository.BackendInfo{Driver: "d", Version: "v", Settings: []repository.Setting{{Name: "a", Value: bad}}}
 		if out := infoFromPB(wire(t, infoToPB(info))); !reflect.DeepEqual(out, info) {
 			t.Errorf("backend info: got %#v, want %#v", out, info)
+		}
+	})
+	t.Run("results", func(t *testing.T) {
+		b := repository.Bucket{Start: t0, Count: 7}
+		if out := bucketFromPB(wire(t, bucketToPB(&b))); out != b {
+			t.Errorf("bucket: got %#v, want %#v", out, b)
+		}
+		st := repository.Stats{TotalLogs: 1, UniqueAttackers: 2, ActiveDeckies: 3, DeployedDeckies: 4}
+		if out := statsFromPB(wire(t, statsToPB(st))); out != st {
+			t.Errorf("stats: got %#v, want %#v", out, st)
+		}
+		pr := repository.PurgeResult{Logs: 1, Bounties: 2, Behaviors: 3, Attackers: 4}
+		if out := purgeFromPB(wire(t, purgeToPB(pr))); out != pr {
+			t.Errorf("purge result: got %#v, want %#v", out, pr)
+		}
+		tc := repository.TableCount{Table: bad, Rows: 5, Missing: true}
+		if out := tableCountFromPB(wire(t, tableCountToPB(&tc))); out != tc {
+			t.Errorf("table count: got %#v, want %#v", out, tc)
 		}
 	})
 	t.Run("ips", func(t *testing.T) {

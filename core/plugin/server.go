@@ -411,23 +411,14 @@ func (s *server) LogsAfterID(ctx context.Context, req *pb.LogsAfterIDRequest) (*
 func (s *server) LogHistogram(ctx context.Context, req *pb.LogHistogramRequest) (*pb.LogHistogramResponse, error) {
 	return withRepo(s, func(r repository.Repository) (*pb.LogHistogramResponse, error) {
 		buckets, err := r.LogHistogram(ctx, logFilterFromPB(req.GetFilter()), time.Duration(req.GetIntervalNanos()))
-		if err != nil {
-			return nil, err
-		}
-		out := make([]*pb.Bucket, len(buckets))
-		for i, b := range buckets {
-			out[i] = &pb.Bucket{Start: ts(b.Start), Count: b.Count}
-		}
-		return &pb.LogHistogramResponse{Buckets: out}, nil
+		return &pb.LogHistogramResponse{Buckets: toPB(buckets, bucketToPB)}, err
 	})
 }
 
 func (s *server) Stats(ctx context.Context, _ *pb.StatsRequest) (*pb.StatsResponse, error) {
 	return withRepo(s, func(r repository.Repository) (*pb.StatsResponse, error) {
 		st, err := r.Stats(ctx)
-		return &pb.StatsResponse{Stats: &pb.Stats{
-			TotalLogs: st.TotalLogs, UniqueAttackers: st.UniqueAttackers, ActiveDeckies: st.ActiveDeckies, DeployedDeckies: st.DeployedDeckies,
-		}}, err
+		return &pb.StatsResponse{Stats: statsToPB(st)}, err
 	})
 }
 
@@ -632,7 +623,7 @@ func (s *server) BehaviorsByIP(ctx context.Context, req *pb.BehaviorsByIPRequest
 func (s *server) Purge(ctx context.Context, _ *pb.PurgeRequest) (*pb.PurgeResponse, error) {
 	return withRepo(s, func(r repository.Repository) (*pb.PurgeResponse, error) {
 		res, err := r.Purge(ctx)
-		return &pb.PurgeResponse{Result: &pb.PurgeResult{Logs: res.Logs, Bounties: res.Bounties, Behaviors: res.Behaviors, Attackers: res.Attackers}}, err
+		return &pb.PurgeResponse{Result: purgeToPB(res)}, err
 	})
 }
 
@@ -652,14 +643,7 @@ func (s *server) Describe(ctx context.Context, _ *pb.DescribeRequest) (*pb.Descr
 func (s *server) TableCounts(ctx context.Context, _ *pb.TableCountsRequest) (*pb.TableCountsResponse, error) {
 	return withRepo(s, func(r repository.Repository) (*pb.TableCountsResponse, error) {
 		tcs, err := r.TableCounts(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]*pb.TableCount, len(tcs))
-		for i, tc := range tcs {
-			out[i] = &pb.TableCount{Table: bs(tc.Table), Rows: tc.Rows, Missing: tc.Missing}
-		}
-		return &pb.TableCountsResponse{Counts: out}, nil
+		return &pb.TableCountsResponse{Counts: toPB(tcs, tableCountToPB)}, err
 	})
 }
 
