@@ -221,19 +221,60 @@ func runSides(b *testing.B, sides ...benchSide) {
 	}
 }
 
-// addEach stores one of logs per iteration through r's AddLog, timed from
-// a fresh heap, and reports rows/s.
-func addEach(b *testing.B, r repository.Repository, logs []repository.Log) {
-	ctx := context.Background()
+// addEach stores one of logs per iteration with add, timed from a fresh
+// heap, and reports rows/s.
+func addEach(b *testing.B, logs []repository.Log, add func(repository.Log) error) {
 	runtime.GC()
 	b.ResetTimer()
 	for i := range b.N {
-		if _, err := r.AddLog(ctx, logs[i%len(logs)]); err != nil {
+		if err := add(logs[i%len(logs)]); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
 	reportRows(b, 1)
+}
+
+// repoAddLog is add of addEach and addConcurrently for r's AddLog.
+func repoAddLog(r repository.Repository) func(repository.Log) error {
+	return func(l repository.Log) error {
+		_, err := r.AddLog(context.Background(), l)
+		return err
+	}
+}
+
+// repoAddLogs is open's result for addBatchesEach on r: its AddLogs, and
+// its Close.
+func repoAddLogs(r repository.Repository) (insert func([]repository.Log) error, closeDB func() error) {
+	return func(l []repository.Log) error { return r.AddLogs(context.Background(), l) }, r.Close
+}
+
+// addBatchesEach runs b.N iterations, each inserting all of logs, in
+// batches of size, into a new database file made by open; it times only
+// the inserts, each iteration from a fresh heap, and reports rows/s.
+func addBatchesEach(b *testing.B, logs []repository.Log, size int,
+	open func(path string) (insert func([]repository.Log) error, closeDB func() error)) {
+	dir := b.TempDir()
+	for i := range b.N {
+		b.StopTimer()
+		path := filepath.Join(dir, fmt.Sprintf("%d.db", i))
+		insert, closeDB := open(path)
+		runtime.GC() // leave no garbage of the previous run to this one
+		b.StartTimer()
+		for start := 0; start < len(logs); start += size {
+			if err := insert(logs[start:min(start+size, len(logs))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		if err := closeDB(); err != nil {
+			b.Fatal(err)
+		}
+		removeDB(b, path)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	reportRows(b, len(logs))
 }
 
 // addConcurrently makes b.N calls of add, spread over benchWriters
@@ -297,11 +338,14 @@ type rawMultiRow struct {
 	perStmt int
 	text    string    // the INSERT of perStmt rows
 	full    *sql.Stmt // text prepared, or nil
+	// args returns the values bound for a log; newRawMultiRow sets
+	// rawLogArgs.
+	args func(repository.Log) []any
 }
 
 func newRawMultiRow(b *testing.B, db *sql.DB, perStmt int, prepared bool) *rawMultiRow {
 	b.Helper()
-	m := &rawMultiRow{db: db, perStmt: perStmt, text: rawInsertLogs(perStmt)}
+	m := &rawMultiRow{db: db, perStmt: perStmt, text: rawInsertLogs(perStmt), args: rawLogArgs}
 	if prepared {
 		st, err := db.Prepare(m.text)
 		if err != nil {
@@ -337,7 +381,7 @@ func (m *rawMultiRow) addLogs(ctx context.Context, logs []repository.Log) error 
 		chunk := logs[start:min(start+m.perStmt, len(logs))]
 		args = args[:0]
 		for _, l := range chunk {
-			args = append(args, rawLogArgs(l)...)
+			args = append(args, m.args(l)...)
 		}
 		switch {
 		case len(chunk) == m.perStmt && full != nil:

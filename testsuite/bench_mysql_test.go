@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	mysqldrv "github.com/go-sql-driver/mysql"
 
@@ -39,15 +40,24 @@ func mysqlBenchDB(b *testing.B) (repository.Repository, *sql.DB, func()) {
 		}
 		return r, scratch.URL
 	}
-	// rawPool opens what a hand-written program would: parseTime, UTC,
-	// utf8mb4.
+	// rawPool opens what a hand-written program would: the connection of
+	// dsn (its address, credentials, TLS, ...) with parseTime, UTC and
+	// utf8mb4, and the session's time zone UTC.
 	rawPool := func(dsn string) *sql.DB {
 		mc, err := mysqldrv.ParseDSN(dsn)
 		if err != nil {
 			b.Fatal(err)
 		}
-		db, err := sql.Open("mysql", fmt.Sprintf("%s@tcp(%s)/%s?parseTime=true&loc=UTC&charset=utf8mb4&time_zone=%%27%%2B00%%3A00%%27",
-			mc.User, mc.Addr, mc.DBName))
+		mc.ParseTime = true
+		mc.Loc = time.UTC
+		if err := mc.Apply(mysqldrv.Charset("utf8mb4", mc.Collation)); err != nil {
+			b.Fatal(err)
+		}
+		if mc.Params == nil {
+			mc.Params = map[string]string{}
+		}
+		mc.Params["time_zone"] = "'+00:00'"
+		db, err := sql.Open("mysql", mc.FormatDSN())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -82,29 +92,23 @@ func rawMySQLArgs(l repository.Log) []any {
 	return args
 }
 
+// rawMySQLAddLog is the raw driver's AddLog: an autocommit single-row
+// INSERT on db.
+func rawMySQLAddLog(db *sql.DB) func(repository.Log) error {
+	return func(l repository.Log) error {
+		_, err := db.ExecContext(context.Background(), rawInsertLog, rawMySQLArgs(l)...)
+		return err
+	}
+}
+
 // BenchmarkMySQLAddLog: one AddLog per iteration, against the raw driver's
 // autocommit single-row INSERT.
 func BenchmarkMySQLAddLog(b *testing.B) {
 	logs := benchLogs(benchTableRows)
-	ctx := context.Background()
 	repo, raw, _ := mysqlBenchDB(b)
 	runSides(b,
-		benchSide{"repo", func(b *testing.B) {
-			for i := 0; b.Loop(); i++ {
-				if _, err := repo.AddLog(ctx, logs[i%len(logs)]); err != nil {
-					b.Fatal(err)
-				}
-			}
-			reportRows(b, 1)
-		}},
-		benchSide{"raw", func(b *testing.B) {
-			for i := 0; b.Loop(); i++ {
-				if _, err := raw.ExecContext(ctx, rawInsertLog, rawMySQLArgs(logs[i%len(logs)])...); err != nil {
-					b.Fatal(err)
-				}
-			}
-			reportRows(b, 1)
-		}},
+		benchSide{"repo", func(b *testing.B) { addEach(b, logs, repoAddLog(repo)) }},
+		benchSide{"raw", func(b *testing.B) { addEach(b, logs, rawMySQLAddLog(raw)) }},
 	)
 }
 
@@ -137,33 +141,13 @@ func BenchmarkMySQLAddLogs(b *testing.B) {
 					each(b, size, func(l []repository.Log) error { return repo.AddLogs(ctx, l) })
 				}},
 				benchSide{"raw-multirow", func(b *testing.B) {
-					each(b, size, func(l []repository.Log) error { return rawMySQLMultiRow(ctx, raw, l, 500) })
+					m := newRawMultiRow(b, raw, 500, false)
+					m.args = rawMySQLArgs
+					each(b, size, func(l []repository.Log) error { return m.addLogs(ctx, l) })
 				}},
 			)
 		})
 	}
-}
-
-// rawMySQLMultiRow inserts logs in one transaction with multi-row INSERTs
-// of at most perStmt rows.
-func rawMySQLMultiRow(ctx context.Context, db *sql.DB, logs []repository.Log, perStmt int) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	args := make([]any, 0, perStmt*10)
-	for start := 0; start < len(logs); start += perStmt {
-		chunk := logs[start:min(start+perStmt, len(logs))]
-		args = args[:0]
-		for _, l := range chunk {
-			args = append(args, rawMySQLArgs(l)...)
-		}
-		if _, err := tx.ExecContext(ctx, rawInsertLogs(len(chunk)), args...); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
 }
 
 // BenchmarkMySQLAddLogConcurrent8: benchWriters goroutines share b.N
@@ -171,7 +155,6 @@ func rawMySQLMultiRow(ctx context.Context, db *sql.DB, logs []repository.Log, pe
 // goroutines. Each of our calls returns only once its row is committed.
 func BenchmarkMySQLAddLogConcurrent8(b *testing.B) {
 	logs := benchLogs(benchTableRows)
-	ctx := context.Background()
 	repo, raw, _ := mysqlBenchDB(b)
 	run := func(b *testing.B, add func(repository.Log) error) {
 		var first sync.Once
@@ -185,17 +168,7 @@ func BenchmarkMySQLAddLogConcurrent8(b *testing.B) {
 		}
 	}
 	runSides(b,
-		benchSide{"repo", func(b *testing.B) {
-			run(b, func(l repository.Log) error {
-				_, err := repo.AddLog(ctx, l)
-				return err
-			})
-		}},
-		benchSide{"raw", func(b *testing.B) {
-			run(b, func(l repository.Log) error {
-				_, err := raw.ExecContext(ctx, rawInsertLog, rawMySQLArgs(l)...)
-				return err
-			})
-		}},
+		benchSide{"repo", func(b *testing.B) { run(b, repoAddLog(repo)) }},
+		benchSide{"raw", func(b *testing.B) { run(b, rawMySQLAddLog(raw)) }},
 	)
 }

@@ -1,9 +1,6 @@
 package testsuite
 
 import (
-	"context"
-	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/decnet/decnet-db/core/repository"
@@ -36,36 +33,17 @@ func openBenchPlugin(b *testing.B, dir, path string) repository.Repository {
 // new database, in batches of benchPluginBatch (one AddLogs each).
 func BenchmarkPluginAddLogs(b *testing.B) {
 	logs := benchLogs(benchTableRows)
-	ctx := context.Background()
 	dir, _ := installPlugin(b, examplePlugin.build(b), "example", true)
-	each := func(b *testing.B, open func(path string) repository.Repository) {
-		tmp := b.TempDir()
-		for i := range b.N {
-			b.StopTimer()
-			path := filepath.Join(tmp, fmt.Sprintf("%d.db", i))
-			r := open(path)
-			b.StartTimer()
-			for start := 0; start < len(logs); start += benchPluginBatch {
-				if err := r.AddLogs(ctx, logs[start:min(start+benchPluginBatch, len(logs))]); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.StopTimer()
-			if err := r.Close(); err != nil {
-				b.Fatal(err)
-			}
-			removeDB(b, path)
-			b.StartTimer()
-		}
-		b.StopTimer()
-		reportRows(b, len(logs))
-	}
 	runSides(b,
 		benchSide{"inprocess", func(b *testing.B) {
-			each(b, func(path string) repository.Repository { return openBenchRepo(b, path) })
+			addBatchesEach(b, logs, benchPluginBatch, func(path string) (func([]repository.Log) error, func() error) {
+				return repoAddLogs(openBenchRepo(b, path))
+			})
 		}},
 		benchSide{"plugin", func(b *testing.B) {
-			each(b, func(path string) repository.Repository { return openBenchPlugin(b, dir, path) })
+			addBatchesEach(b, logs, benchPluginBatch, func(path string) (func([]repository.Log) error, func() error) {
+				return repoAddLogs(openBenchPlugin(b, dir, path))
+			})
 		}},
 	)
 }
@@ -76,7 +54,7 @@ func BenchmarkPluginAddLog(b *testing.B) {
 	dir, _ := installPlugin(b, examplePlugin.build(b), "example", true)
 	run := func(b *testing.B, r repository.Repository) {
 		b.Cleanup(func() { _ = r.Close() })
-		addEach(b, r, logs)
+		addEach(b, logs, repoAddLog(r))
 	}
 	runSides(b,
 		benchSide{"inprocess", func(b *testing.B) { run(b, openBenchRepo(b, benchPath(b))) }},

@@ -67,25 +67,19 @@ func BenchmarkSQLiteAddLog(b *testing.B) {
 			b.Cleanup(func() { _ = st.Close() })
 			exec = func(args ...any) (sql.Result, error) { return st.ExecContext(ctx, args...) }
 		}
-		runtime.GC()
-		b.ResetTimer()
-		for i := range b.N {
-			res, err := exec(rawLogArgs(logs[i%len(logs)])...)
+		addEach(b, logs, func(l repository.Log) error {
+			res, err := exec(rawLogArgs(l)...)
 			if err == nil {
 				_, err = res.LastInsertId()
 			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.StopTimer()
-		reportRows(b, 1)
+			return err
+		})
 	}
 	runSides(b,
 		benchSide{"repo", func(b *testing.B) {
 			r := openBenchRepo(b, benchPath(b))
 			b.Cleanup(func() { _ = r.Close() })
-			addEach(b, r, logs)
+			addEach(b, logs, repoAddLog(r))
 		}},
 		benchSide{"raw", func(b *testing.B) { raw(b, false) }},
 		benchSide{"raw-prepared", func(b *testing.B) { raw(b, true) }},
@@ -104,36 +98,11 @@ func BenchmarkSQLiteAddLog(b *testing.B) {
 func BenchmarkSQLiteAddLogs(b *testing.B) {
 	logs := benchLogs(benchTableRows)
 	ctx := context.Background()
-	// each runs b.N iterations, each on a new database made by open,
-	// timing only the inserts.
-	each := func(b *testing.B, size int, open func(path string) (insert func([]repository.Log) error, closeDB func() error)) {
-		dir := b.TempDir()
-		for i := range b.N {
-			b.StopTimer()
-			path := fmt.Sprintf("%s/%d.db", dir, i)
-			insert, closeDB := open(path)
-			runtime.GC() // leave no garbage of the previous run to this one
-			b.StartTimer()
-			for start := 0; start < len(logs); start += size {
-				if err := insert(logs[start:min(start+size, len(logs))]); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.StopTimer()
-			if err := closeDB(); err != nil {
-				b.Fatal(err)
-			}
-			removeDB(b, path)
-			b.StartTimer()
-		}
-		b.StopTimer()
-		reportRows(b, len(logs))
-	}
 	// multiRow is a raw side inserting batches of size with statements of
 	// perStmt rows, prepared once or not.
 	multiRow := func(size, perStmt int, prepared bool) func(b *testing.B) {
 		return func(b *testing.B) {
-			each(b, size, func(path string) (func([]repository.Log) error, func() error) {
+			addBatchesEach(b, logs, size, func(path string) (func([]repository.Log) error, func() error) {
 				db := openBenchRaw(b, path)
 				db.SetMaxOpenConns(1)
 				m := newRawMultiRow(b, db, perStmt, prepared)
@@ -148,13 +117,12 @@ func BenchmarkSQLiteAddLogs(b *testing.B) {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
 			runSides(b,
 				benchSide{"repo", func(b *testing.B) {
-					each(b, size, func(path string) (func([]repository.Log) error, func() error) {
-						r := openBenchRepo(b, path)
-						return func(l []repository.Log) error { return r.AddLogs(ctx, l) }, r.Close
+					addBatchesEach(b, logs, size, func(path string) (func([]repository.Log) error, func() error) {
+						return repoAddLogs(openBenchRepo(b, path))
 					})
 				}},
 				benchSide{"raw-prepared", func(b *testing.B) {
-					each(b, size, func(path string) (func([]repository.Log) error, func() error) {
+					addBatchesEach(b, logs, size, func(path string) (func([]repository.Log) error, func() error) {
 						db := openBenchRaw(b, path)
 						db.SetMaxOpenConns(1)
 						return func(l []repository.Log) error { return rawAddLogsPrepared(ctx, db, l) }, db.Close
@@ -202,10 +170,7 @@ func BenchmarkSQLiteAddLogConcurrent8(b *testing.B) {
 		benchSide{"repo", func(b *testing.B) {
 			r := openBenchRepo(b, benchPath(b))
 			b.Cleanup(func() { _ = r.Close() })
-			run(b, func(l repository.Log) error {
-				_, err := r.AddLog(ctx, l)
-				return err
-			})
+			run(b, repoAddLog(r))
 		}},
 		benchSide{"raw-pool1", func(b *testing.B) {
 			db := openBenchRaw(b, benchPath(b))

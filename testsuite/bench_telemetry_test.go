@@ -48,7 +48,7 @@ func BenchmarkTelemetryAddLog(b *testing.B) {
 		if err := r.Initialize(ctx); err != nil {
 			b.Fatal(err)
 		}
-		addEach(b, r, logs) // from a fresh heap: no garbage of the previous side
+		addEach(b, logs, repoAddLog(r)) // from a fresh heap: no garbage of the previous side
 	}
 	runSides(b,
 		benchSide{"unwrapped", func(b *testing.B) {

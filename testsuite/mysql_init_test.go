@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,31 +19,10 @@ import (
 	"github.com/decnet/decnet-db/core/registry"
 )
 
-var (
-	buildOnce sync.Once
-	buildBin  string
-	buildErr  error
-)
-
 // commandBinary builds the decnet-db command once per test binary.
 func commandBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "decnet-db-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildBin = filepath.Join(dir, "decnet-db")
-		out, err := exec.Command("go", "build", "-o", buildBin, "../hostcmd/decnet-db").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return buildBin
+	return decnetDBCommand.build(t)
 }
 
 // mysqlScratchUser creates a scratch database and a user with password on

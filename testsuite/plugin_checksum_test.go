@@ -2,6 +2,7 @@ package testsuite
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,15 +29,17 @@ func TestPluginChecksum(t *testing.T) {
 		env  string // DECNET_DB_PLUGIN_SHA256: "ok" for the digest
 		// want are the substrings of the error; none means Open works.
 		want []string
+		// mismatch: the error is a *plugin.ChecksumError expecting wrong.
+		mismatch bool
 	}{
 		{name: "file", file: "ok"},
 		{name: "file_digest_only", file: "digest-only"},
 		{name: "env", env: "ok"},
 		{name: "env_wins_over_a_wrong_file", file: wrong, env: "ok"},
-		{name: "missing", want: []string{"checksum missing", ".sha256", config.VarPluginSHA256, "sha256sum decnet-db-driver-probe > decnet-db-driver-probe.sha256", "refusing to start"}},
-		{name: "file_mismatch", file: wrong, want: []string{"checksum mismatch", "expected SHA-256 " + wrong, ".sha256)", "the file has", "refusing to start"}},
-		{name: "env_mismatch", file: "ok", env: wrong, want: []string{"checksum mismatch", "expected SHA-256 " + wrong, "(from " + config.VarPluginSHA256 + ")"}},
-		{name: "file_malformed", file: "not a digest", want: []string{".sha256", "not a SHA-256 digest"}},
+		{name: "missing", want: []string{"checksum missing", registry.ChecksumSuffix, config.VarPluginSHA256, "sha256sum decnet-db-driver-probe > decnet-db-driver-probe.sha256", "refusing to start"}},
+		{name: "file_mismatch", file: wrong, want: []string{"checksum mismatch", "expected SHA-256 " + wrong, registry.ChecksumSuffix + ")", "the file has", "refusing to start"}, mismatch: true},
+		{name: "env_mismatch", file: "ok", env: wrong, want: []string{"checksum mismatch", "expected SHA-256 " + wrong, "(from " + config.VarPluginSHA256 + ")"}, mismatch: true},
+		{name: "file_malformed", file: "not a digest", want: []string{registry.ChecksumSuffix, "not a SHA-256 digest"}},
 		{name: "file_of_another_binary", file: "other", want: []string{"checksum of \"decnet-db-driver-other\", not of \"decnet-db-driver-probe\""}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -47,11 +50,11 @@ func TestPluginChecksum(t *testing.T) {
 			case "ok":
 				writeChecksum(t, path, digest)
 			case "digest-only":
-				writeFile(t, path+".sha256", digest+"\n")
+				writeFile(t, path+registry.ChecksumSuffix, digest+"\n")
 			case "other":
-				writeFile(t, path+".sha256", digest+"  decnet-db-driver-other\n")
+				writeFile(t, path+registry.ChecksumSuffix, digest+"  decnet-db-driver-other\n")
 			default:
-				writeFile(t, path+".sha256", c.file+"\n")
+				writeFile(t, path+registry.ChecksumSuffix, c.file+"\n")
 			}
 			cfg := pluginConfig("probe", dir)
 			cfg.Path = filepath.Join(t.TempDir(), "db")
@@ -62,8 +65,8 @@ func TestPluginChecksum(t *testing.T) {
 			default:
 				cfg.PluginSHA256 = c.env
 			}
-			r, err := registry.Open(t.Context(), cfg)
 			if len(c.want) == 0 {
+				r, err := registry.Open(t.Context(), cfg)
 				if err != nil {
 					t.Fatalf("open: %v", err)
 				}
@@ -73,20 +76,12 @@ func TestPluginChecksum(t *testing.T) {
 				}
 				return
 			}
-			if err == nil {
-				_ = r.Close()
-				t.Fatalf("open: no error, want one saying %q", c.want)
-			}
-			t.Logf("open: %v", err)
+			err := openRefused(t, t.Context(), cfg, fmt.Sprintf("one saying %q", c.want))
 			if !errors.Is(err, registry.ErrChecksum) {
 				t.Errorf("error %q does not wrap registry.ErrChecksum", err)
 			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not say %q", err, w)
-				}
-			}
-			if strings.Contains(c.name, "mismatch") {
+			errorSays(t, err, c.want...)
+			if c.mismatch {
 				var ce *plugin.ChecksumError
 				if !errors.As(err, &ce) || ce.Actual != digest || ce.Expected != wrong {
 					t.Errorf("error %v: want a *plugin.ChecksumError expecting %s, actual %s", err, wrong, digest)
@@ -123,12 +118,7 @@ func TestPluginChecksumRefusesToStart(t *testing.T) {
 			case "wrong":
 				writeChecksum(t, path, strings.Repeat("ab", 32))
 			}
-			r, err := registry.Open(t.Context(), pluginConfig("script", dir))
-			if err == nil {
-				_ = r.Close()
-				t.Fatal("open: no error, want one")
-			}
-			t.Logf("open: %v", err)
+			err := openRefused(t, t.Context(), pluginConfig("script", dir), "one")
 			_, statErr := os.Stat(mark)
 			if ran := statErr == nil; ran != c.runs {
 				t.Errorf("the binary ran: %v, want %v (open: %v)", ran, c.runs, err)
@@ -156,11 +146,7 @@ func TestPluginUnknownType(t *testing.T) {
 	if !errors.Is(err, repository.ErrUnknownDriver) {
 		t.Fatalf("open: %v, want ErrUnknownDriver", err)
 	}
-	for _, w := range []string{`"nosuch"`, "sqlite", "decnet-db-driver-nosuch", d1, d2} {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("error %q does not say %q", err, w)
-		}
-	}
+	errorSays(t, err, `"nosuch"`, "sqlite", "decnet-db-driver-nosuch", d1, d2)
 	_, err = registry.Open(t.Context(), pluginConfig("nosuch"))
 	if err == nil || !strings.Contains(err.Error(), config.VarPluginDir) {
 		t.Errorf("open without plugin directories: %v; want it to name %s", err, config.VarPluginDir)

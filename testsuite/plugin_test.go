@@ -30,7 +30,8 @@ import (
 // SQLite), and the probe (testdata/plugins/probe), which serves SQLite or
 // MySQL and misbehaves on request.
 
-// pluginBinary is a plugin binary built once per test binary.
+// pluginBinary is a binary (a plugin, or the decnet-db command) built once
+// per test binary.
 type pluginBinary struct {
 	pkg     string // the main package, relative to the module root
 	ldflags string // added to -s -w
@@ -53,6 +54,8 @@ var (
 	noisyPlugin = &pluginBinary{pkg: "./testsuite/testdata/plugins/probe", ldflags: probeFlags + " -X main.mode=stdout"}
 	// mutePlugin never answers the handshake.
 	mutePlugin = &pluginBinary{pkg: "./testsuite/testdata/plugins/probe", ldflags: probeFlags + " -X main.mode=mute"}
+	// decnetDBCommand is the decnet-db command (see commandBinary).
+	decnetDBCommand = &pluginBinary{pkg: "./hostcmd/decnet-db"}
 )
 
 // build returns the binary's path, building it on first use.
@@ -60,14 +63,15 @@ func (p *pluginBinary) build(t testing.TB) string {
 	t.Helper()
 	p.once.Do(func() { p.path, p.err = buildPlugin(p.pkg, p.ldflags) })
 	if p.err != nil {
-		t.Fatalf("build plugin %s: %v", p.pkg, p.err)
+		t.Fatalf("build %s: %v", p.pkg, p.err)
 	}
 	return p.path
 }
 
 var buildSeq sync.Mutex
 
-// buildPlugin builds pkg into the build directory of this test binary.
+// buildPlugin builds pkg (a plugin or the command) into the build
+// directory of this test binary.
 func buildPlugin(pkg, ldflags string) (string, error) {
 	buildSeq.Lock() // one go build at a time: they share the build cache
 	defer buildSeq.Unlock()
@@ -75,7 +79,7 @@ func buildPlugin(pkg, ldflags string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	out := filepath.Join(dir, fmt.Sprintf("plugin-%x", sha256.Sum256([]byte(pkg+"|"+ldflags))))
+	out := filepath.Join(dir, fmt.Sprintf("bin-%x", sha256.Sum256([]byte(pkg+"|"+ldflags))))
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
@@ -120,38 +124,78 @@ func processAlive(pid int) bool {
 	return true
 }
 
+// waitUntil waits up to d for cond to hold, polling it. If it does not,
+// it reports msg() as an error and returns false.
+func waitUntil(t *testing.T, d time.Duration, cond func() bool, msg func() string) bool {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Error(msg())
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
+}
+
 // waitGone waits up to d for the process pid to be gone.
 func waitGone(t *testing.T, pid int, d time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for processAlive(pid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("process %d still runs %s later", pid, d)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !waitUntil(t, d, func() bool { return !processAlive(pid) },
+		func() string { return fmt.Sprintf("process %d still runs %s later", pid, d) }) {
+		t.FailNow()
 	}
 }
 
 // waitNoneRuns waits up to d for no process to run the binary at path:
-// a plugin the host refused must not be left running.
+// a plugin the host refused must not be left running. It compares path,
+// its symbolic links resolved, with the targets of /proc/<pid>/exe, and
+// fails if it cannot read even its own.
 func waitNoneRuns(t *testing.T, path string, d time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
+	resolved, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Readlink("/proc/self/exe"); err != nil {
+		t.Fatalf("cannot tell which processes run %s: %v", path, err)
+	}
+	var running []string
+	if !waitUntil(t, d, func() bool {
+		running = nil
 		exes, _ := filepath.Glob("/proc/[0-9]*/exe")
-		var running []string
 		for _, exe := range exes {
-			if target, err := os.Readlink(exe); err == nil && target == path {
+			if target, err := os.Readlink(exe); err == nil && target == resolved {
 				running = append(running, filepath.Base(filepath.Dir(exe)))
 			}
 		}
-		if len(running) == 0 {
-			return
+		return len(running) == 0
+	}, func() string { return fmt.Sprintf("%s still runs %s later (pids %v)", path, d, running) }) {
+		t.FailNow()
+	}
+}
+
+// openRefused opens cfg, which must fail (if it does not, the test fails
+// saying it wanted want), and returns the error.
+func openRefused(t *testing.T, ctx context.Context, cfg config.Config, want string) error {
+	t.Helper()
+	r, err := registry.Open(ctx, cfg)
+	if err == nil {
+		_ = r.Close()
+		t.Fatalf("open: no error, want %s", want)
+	}
+	t.Logf("open: %v", err)
+	return err
+}
+
+// errorSays checks that the message of err has each of want.
+func errorSays(t *testing.T, err error, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not say %q", err, w)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still runs %s later (pids %v)", path, d, running)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -286,5 +330,3 @@ func probeConfig(t *testing.T) config.Config {
 	dir, _ := installPlugin(t, probePlugin.build(t), "probe", true)
 	return pluginConfig("probe", dir)
 }
-
-var _ = context.Background
