@@ -63,19 +63,26 @@ func (r *records) Handle(_ context.Context, rec slog.Record) error {
 func (r *records) WithAttrs([]slog.Attr) slog.Handler { return r }
 func (r *records) WithGroup(string) slog.Handler      { return r }
 
-// TestHostLogger checks the host side: the plugin's lines (through the
-// logger named after the binary) keep their level; go-plugin's own Info
-// messages go to Debug; go-plugin's timestamp is dropped.
-func TestHostLogger(t *testing.T) {
+// recordDefault makes slog's default logger record into the result until
+// the test ends.
+func recordDefault(t *testing.T) *records {
 	rec := &records{}
 	old, oldOut, oldFlags := slog.Default(), log.Writer(), log.Flags()
 	slog.SetDefault(slog.New(rec))
-	defer func() {
+	t.Cleanup(func() {
 		// SetDefault also sends the log package to the handler; undo both.
 		slog.SetDefault(old)
 		log.SetOutput(oldOut)
 		log.SetFlags(oldFlags)
-	}()
+	})
+	return rec
+}
+
+// TestHostLogger checks the host side: the plugin's lines (through the
+// logger named after the binary) keep their level; go-plugin's own Info
+// messages go to Debug; go-plugin's timestamp is dropped.
+func TestHostLogger(t *testing.T) {
+	rec := recordDefault(t)
 	if hostLevel() != "trace" {
 		t.Errorf("hostLevel() = %q, want trace", hostLevel())
 	}
@@ -114,14 +121,7 @@ func TestHostLogger(t *testing.T) {
 // timestamp, the line's last pair, is dropped: a plugin's own attribute
 // named timestamp reaches the host's log.
 func TestHostLoggerKeepsPluginTimestamp(t *testing.T) {
-	rec := &records{}
-	old, oldOut, oldFlags := slog.Default(), log.Writer(), log.Flags()
-	slog.SetDefault(slog.New(rec))
-	defer func() {
-		slog.SetDefault(old)
-		log.SetOutput(oldOut)
-		log.SetFlags(oldFlags)
-	}()
+	rec := recordDefault(t)
 	newHostLogger("decnet-db-driver-x").Named("decnet-db-driver-x").Info("event", "timestamp", "mine", "timestamp", "2025")
 	if len(rec.got) != 1 {
 		t.Fatalf("%d records, want 1", len(rec.got))
